@@ -1,0 +1,58 @@
+import copy
+
+import torch
+
+from mmseg.models.builder import HEADS
+from mmseg.models.utils import build_layer
+from mmseg.ops import resize
+
+from .decode_head import BaseDecodeHead
+
+
+@HEADS.register_module()
+class DAFormerHead(BaseDecodeHead):
+    """DAFormer decoder: embed each level to ``embed_dims``, upsample to stride 4,
+    concatenate (level order), fuse (``fusion_cfg``), dropout, 1×1 ``conv_seg``.
+
+    ``decoder_params``: ``embed_dims`` (int or per level), ``embed_cfg`` (levels but the last),
+    ``embed_neck_cfg`` (last level), ``fusion_cfg`` — layer types of
+    :func:`mmseg.models.utils.build_layer`.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(input_transform='multiple_select', **kwargs)
+        if self.align_corners:
+            raise ValueError('DAFormerHead: align_corners=True is not supported')
+        params = copy.deepcopy(self.decoder_params)
+        embed_dims = params['embed_dims']
+        if isinstance(embed_dims, int):
+            embed_dims = [embed_dims] * len(self.in_index)
+        embed_cfg = params['embed_cfg']
+        embed_neck_cfg = params['embed_neck_cfg']
+        if embed_neck_cfg == 'same_as_embed_cfg':
+            embed_neck_cfg = embed_cfg
+        fusion_cfg = params['fusion_cfg']
+        for cfg in (embed_cfg, embed_neck_cfg, fusion_cfg):
+            if cfg is not None and 'aspp' in cfg['type']:
+                cfg['align_corners'] = self.align_corners
+
+        self.embed_layers = torch.nn.ModuleDict()
+        for i, in_channels, embed_dim in zip(self.in_index, self.in_channels, embed_dims):
+            cfg = embed_neck_cfg if i == self.in_index[-1] else embed_cfg
+            self.embed_layers[str(i)] = build_layer(in_channels, embed_dim, **cfg)
+        self.fuse_layer = build_layer(sum(embed_dims), self.channels, **fusion_cfg)
+
+    def forward(self, inputs):
+        """inputs: 4 maps N×C_i×H_i×W_i → logits N×num_classes×H_0×W_0 (stride 4)."""
+        x = inputs
+        n = x[-1].shape[0]
+        os_size = x[0].size()[2:]
+        embedded = []
+        for i in self.in_index:
+            e = self.embed_layers[str(i)](x[i])
+            if e.dim() == 3:  # tokens from the mlp embedding
+                e = e.permute(0, 2, 1).contiguous().reshape(n, -1, x[i].shape[2], x[i].shape[3])
+            if e.size()[2:] != os_size:
+                e = resize(e, size=os_size, mode='bilinear', align_corners=self.align_corners)
+            embedded.append(e)
+        return self.cls_seg(self.fuse_layer(torch.cat(embedded, dim=1)))

@@ -1,0 +1,3 @@
+from .segformer_adapter import SegFormerAdapter
+
+__all__ = ['SegFormerAdapter']
