@@ -64,3 +64,10 @@ def test_uda_checkpoint_loads_only_the_student(tmp_path):
     load_checkpoint(model, str(path))
     for key, value in student.state_dict().items():
         assert torch.equal(model.state_dict()[key], value), key
+
+
+def test_unknown_config_key_suggests_closest_key():
+    cfg = tiny_cfg()
+    cfg['decode_head']['dropout_ration'] = 0.1
+    with pytest.raises(TypeError, match=r"'dropout_ration'.*Did you mean 'dropout_ratio'"):
+        build_segmentor(cfg)

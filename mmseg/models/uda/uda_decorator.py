@@ -1,0 +1,62 @@
+from copy import deepcopy
+
+from mmseg.models.builder import build_segmentor
+from mmseg.models.segmentors.base import BaseSegmentor
+
+
+class UDADecorator(BaseSegmentor):
+    """Wraps the student segmentor ``model``; inference is delegated to it.
+
+    Its ``train_step`` does the whole optimisation (zero_grad → ``forward_train``, which
+    back-propagates each partial loss as soon as it is computed → step), so UDA configs run
+    with ``optimizer_config=None``.
+    """
+
+    def __init__(self, model, max_iters=None, train_cfg=None, test_cfg=None, init_cfg=None):
+        super().__init__(init_cfg)
+        model = deepcopy(model)
+        if train_cfg is not None:
+            model['train_cfg'] = train_cfg
+        if test_cfg is not None:
+            model['test_cfg'] = test_cfg
+        self.model = build_segmentor(model)
+        self.model_cfg = model
+        self.max_iters = max_iters
+        self.train_cfg = model.get('train_cfg') or {}
+        self.test_cfg = model.get('test_cfg')
+        self.num_classes = self.model.num_classes
+        self.local_iter = 0
+
+    def get_model(self):
+        """The student (unwrapped from DDP if needed)."""
+        return getattr(self.model, 'module', self.model)
+
+    def extract_feat(self, img):
+        return self.get_model().extract_feat(img)
+
+    def encode_decode(self, img, img_metas, **kwargs):
+        return self.get_model().encode_decode(img, img_metas, **kwargs)
+
+    def forward_train(self, img, img_metas, gt_semantic_seg, target_img=None,
+                      target_img_metas=None, **kwargs):
+        return self.get_model().forward_train(img, img_metas, gt_semantic_seg)
+
+    def inference(self, img, img_meta, rescale):
+        return self.get_model().inference(img, img_meta, rescale)
+
+    def simple_test(self, img, img_meta, rescale=True):
+        return self.get_model().simple_test(img, img_meta, rescale)
+
+    def aug_test(self, imgs, img_metas, rescale=True):
+        return self.get_model().aug_test(imgs, img_metas, rescale)
+
+    def train_step(self, data_batch, optimizer, **kwargs):
+        """zero_grad → forward_train (backward inside) → step.
+
+        Returns ``dict(log_vars, num_samples)``; no 'loss' (nothing left to back-propagate).
+        """
+        optimizer.zero_grad()
+        log_vars = self(**data_batch)
+        optimizer.step()
+        log_vars.pop('loss', None)
+        return dict(log_vars=log_vars, num_samples=len(data_batch['img_metas']))
