@@ -149,3 +149,41 @@ def test_build_train_model_injects_model_and_max_iters():
     assert type(model).__name__ == 'DACS' and model.max_iters == 7
     prefixes = {k.split('.')[0] for k in model.state_dict()}
     assert prefixes == {'model', 'ema_model', 'imnet_model'}
+
+
+def mic_cfg(mode='separate', **kwargs):
+    return dict(mask_mode=mode, mask_lambda=1, mask_generator=dict(
+        type='block', mask_ratio=0.7, mask_block_size=16), **kwargs)
+
+
+@pytest.mark.parametrize('mode', ['separate', 'separateaug', 'separatesrc', 'separatesrcaug',
+                                  'separatetrg', 'separatetrgaug'])
+def test_mic_modes_log_masked_loss(mode):
+    model, logs = run_iterations(tiny_dacs(imnet_feature_dist_lambda=0, **mic_cfg(mode)), n=1)
+    assert math.isfinite(logs[0]['masked.decode.loss_seg'])
+    assert model.mic.teacher is None  # 'same' alpha and threshold share the DACS teacher
+
+
+def test_mic_own_teacher_only_when_needed():
+    model, _ = run_iterations(tiny_dacs(imnet_feature_dist_lambda=0,
+                                        **mic_cfg('separatetrg', mask_alpha=0.9)), n=1)
+    assert model.mic.teacher is not None
+    assert any(k.startswith('mic.teacher.ema_model.') for k in model.state_dict())
+    srconly = UDA.build(tiny_dacs(source_only=True, imnet_feature_dist_lambda=0,
+                                  **mic_cfg('separatesrcaug', mask_alpha=0.9)))
+    assert srconly.mic.teacher is None
+
+
+@pytest.mark.parametrize('uda_type,extra,term', [
+    ('MinEnt', dict(lambda_ent=dict(main=0.001, aux=0.0002)), 'trg.loss_ent'),
+    ('AdvSeg', dict(discriminator_type='LS', lambda_adv_target=dict(main=0.001, aux=0.0002),
+                    lr_D=1e-4, lr_D_power=0.9, lr_D_min=0), 'trg.loss_adv'),
+])
+def test_baselines_with_mic_train(uda_type, extra, term):
+    cfg = dict(type=uda_type, model=tiny_daformer(), alpha=0.999, pseudo_threshold=0.968,
+               max_iters=10, **extra, **mic_cfg('separatetrgaug'))
+    model, logs = run_iterations(cfg, n=2)
+    assert math.isfinite(logs[-1][term]) and math.isfinite(logs[-1]['masked.decode.loss_seg'])
+    assert any(k.startswith('mic.teacher.ema_model.') for k in model.state_dict())
+    if uda_type == 'AdvSeg':
+        assert any(k.startswith('model_D.main.conv1') for k in model.state_dict())

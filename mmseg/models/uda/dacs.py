@@ -7,7 +7,6 @@ from copy import deepcopy
 import torch
 
 from mmseg.models.builder import UDA, build_segmentor
-from mmseg.models.segmentors.encoder_decoder import add_prefix
 from mmseg.models.utils.dacs_transforms import (StrongTransform, class_mix_batch,
                                                 class_mix_masks, image_norm_stats)
 
@@ -85,21 +84,10 @@ class DACS(UDADecorator):
     def get_imnet_model(self):
         return self.imnet_model
 
-    def _backward(self, losses, prefix=None, retain_graph=False):
-        """Sum the loss terms, back-propagate now (frees the graph), return the log."""
-        if prefix:
-            losses = add_prefix(losses, prefix)
-        loss, log_vars = self._parse_losses(losses)
-        log_vars.pop('loss', None)
-        loss.backward(retain_graph=retain_graph)
-        return log_vars
-
     def train_source(self, img, img_metas, gt_semantic_seg):
         """Step 2 + 3: source CE (+ FD). Returns (log_vars, debug dict)."""
-        losses = self.get_model().forward_train(img, img_metas, gt_semantic_seg,
-                                                return_feat=True)
-        src_feat = losses.pop('features')
-        log_vars = self._backward(losses, retain_graph=self.enable_fdist)
+        log_vars, src_feat = self.train_source_ce(img, img_metas, gt_semantic_seg,
+                                                  retain_graph=self.enable_fdist)
         if self.print_grad_magnitude:
             log_vars['grad_mag.src'] = grad_magnitude(self.get_model()).item()
         debug = {}

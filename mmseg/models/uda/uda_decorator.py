@@ -2,6 +2,7 @@ from copy import deepcopy
 
 from mmseg.models.builder import build_segmentor
 from mmseg.models.segmentors.base import BaseSegmentor
+from mmseg.models.segmentors.encoder_decoder import add_prefix
 
 
 class UDADecorator(BaseSegmentor):
@@ -26,6 +27,22 @@ class UDADecorator(BaseSegmentor):
         self.test_cfg = model.get('test_cfg')
         self.num_classes = self.model.num_classes
         self.local_iter = 0
+
+    def _backward(self, losses, prefix=None, retain_graph=False):
+        """Sum the loss terms, back-propagate now (frees the graph), return their log."""
+        if prefix:
+            losses = add_prefix(losses, prefix)
+        loss, log_vars = self._parse_losses(losses)
+        log_vars.pop('loss', None)
+        loss.backward(retain_graph=retain_graph)
+        return log_vars
+
+    def train_source_ce(self, img, img_metas, gt_semantic_seg, retain_graph=False):
+        """Supervised source step: CE, backward. Returns (log_vars, backbone features)."""
+        losses = self.get_model().forward_train(img, img_metas, gt_semantic_seg,
+                                                return_feat=True)
+        features = losses.pop('features')
+        return self._backward(losses, retain_graph=retain_graph), features
 
     def get_model(self):
         """The student (unwrapped from DDP if needed)."""
