@@ -187,3 +187,13 @@ def test_baselines_with_mic_train(uda_type, extra, term):
     assert any(k.startswith('mic.teacher.ema_model.') for k in model.state_dict())
     if uda_type == 'AdvSeg':
         assert any(k.startswith('model_D.main.conv1') for k in model.state_dict())
+
+
+@pytest.mark.parametrize('feature_scale', [0.5, 'all'])
+def test_hrda_dacs_with_fd_and_mic(feature_scale):
+    from tiny_cfgs import tiny_hrda
+    cfg = tiny_dacs(model=tiny_hrda(feature_scale), **mic_cfg('separate'))
+    _, logs = run_iterations(cfg, n=2)
+    for key in ('decode.loss_seg', 'decode.hr.loss_seg', 'src.loss_imnet_feat_dist',
+                'mix.decode.loss_seg', 'masked.decode.loss_seg'):
+        assert math.isfinite(logs[-1][key]), key

@@ -9,6 +9,8 @@ from test_model_keys import assert_same_layout, decode_tuples, expected_layout, 
 
 BASE_CONFIG_CASES = {
     'uda_daformer_gta2cs': 'daformer/gta2cs_uda_warm_fdthings_rcs_croppl_a999_daformer_mitb5_s0.py',
+    'uda_hrda_gtaHR2csHR': 'hrda/gtaHR2csHR_hrda.py',
+    'uda_mic_hrda_gtaHR2csHR': 'mic/gtaHR2csHR_mic_hrda.py',
 }
 EXPERIMENT_CASES = {  # fixture → (experiment file, generated config name)
     'uda_mic_own_teacher_daformer_gta2cs': (
@@ -36,3 +38,12 @@ def test_uda_checkpoint_layout(fixtures_dir, name):
     cfg.model.pretrained = None
     model = build_train_model(cfg, train_cfg=dict(work_dir=None))
     assert_same_layout(layout(model), expected_layout(fixtures_dir, name))
+
+
+def test_hrda_segmentor_layout(fixtures_dir):
+    from mmseg.models import build_segmentor
+    cfg = Config(merged_config(fixtures_dir, 'uda_hrda_gtaHR2csHR'))
+    cfg.model.pretrained = None
+    model = build_segmentor(cfg.model)
+    assert_same_layout(layout(model),
+                       expected_layout(fixtures_dir, 'segmentor_hrda_daformer_sepaspp_mitb5'))

@@ -40,3 +40,14 @@ def tiny_dacs(**overrides):
 def img_metas(n, h, w):
     return [dict(img_shape=(h, w, 3), ori_shape=(h, w, 3), pad_shape=(h, w, 3), flip=False,
                  scale_factor=1.0, img_norm_cfg=IMG_NORM) for _ in range(n)]
+
+
+def tiny_hrda(feature_scale=0.5, hr_crop_size=(32, 32)):
+    head = tiny_daformer()['decode_head']
+    head.update(type='HRDAHead', single_scale_head='DAFormerHead', attention_classwise=True,
+                hr_loss_weight=0.1)
+    return dict(type='HRDAEncoderDecoder', pretrained=None,
+                backbone=dict(type='mit_b0', drop_path_rate=0.0), decode_head=head,
+                scales=[1, 0.5], hr_crop_size=hr_crop_size, feature_scale=feature_scale,
+                crop_coord_divisible=8, hr_slide_inference=True,
+                train_cfg=dict(), test_cfg=dict(mode='whole'))

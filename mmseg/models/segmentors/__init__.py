@@ -1,4 +1,5 @@
 from .base import BaseSegmentor
 from .encoder_decoder import EncoderDecoder
+from .hrda_encoder_decoder import HRDAEncoderDecoder
 
-__all__ = ['BaseSegmentor', 'EncoderDecoder']
+__all__ = ['BaseSegmentor', 'EncoderDecoder', 'HRDAEncoderDecoder']

@@ -125,8 +125,8 @@ class EncoderDecoder(BaseSegmentor):
 
     def slide_inference(self, img, img_meta, rescale):
         """Average the logits of overlapping windows. img: N×3×H×W → N×C×H×W (or ori size)."""
-        h_stride, w_stride = self.test_cfg.stride
-        h_crop, w_crop = self.test_cfg.crop_size
+        h_stride, w_stride = self.test_cfg['stride']
+        h_crop, w_crop = self.test_cfg['crop_size']
         batch_size, _, h_img, w_img = img.size()
         boxes = slide_windows(h_img, w_img, h_crop, w_crop, h_stride, w_stride)
         preds = img.new_zeros((batch_size, self.num_classes, h_img, w_img))

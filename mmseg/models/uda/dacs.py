@@ -7,6 +7,7 @@ from copy import deepcopy
 import torch
 
 from mmseg.models.builder import UDA, build_segmentor
+from mmseg.models.utils.crop import crop
 from mmseg.models.utils.dacs_transforms import (StrongTransform, class_mix_batch,
                                                 class_mix_masks, image_norm_stats)
 
@@ -99,18 +100,31 @@ class DACS(UDADecorator):
         return log_vars, debug
 
     def feature_distance_loss(self, img, gt, feat):
-        """λ_FD · mean ‖F_student − F_ImageNet‖₂ over thing-class cells of the last stage."""
-        imnet = self.get_imnet_model()
+        """λ_FD · mean ‖F_student − F_ImageNet‖₂ over thing-class cells of the last stage.
+
+        HRDA with ``feature_scale='all'`` returns one feature list per scale: the distance is
+        summed over scales, each against the label cropped like that scale's input.
+        """
+        student, imnet = self.get_model(), self.get_imnet_model()
+        multi_scale = isinstance(feat[0], (list, tuple))
+        crop_boxes = getattr(student, 'last_train_crop_box', {}) if multi_scale else {}
         with torch.no_grad():
             imnet.eval()
-            feat_imnet = [f.detach() for f in imnet.extract_feat(img)]
-        debug = {}
-        mask = None
-        if self.fdist_classes is not None:
-            mask, pooled = thing_class_mask(gt, feat[-1].shape[-1], self.fdist_scale_min_ratio,
-                                            self.num_classes, self.fdist_classes)
-            debug = {'FD Mask': mask, 'Scaled GT': pooled}
-        dist = masked_feature_distance(feat[-1], feat_imnet[-1], mask)
+            feat_imnet = imnet.extract_feat(img, crop_boxes) if multi_scale \
+                else imnet.extract_feat(img)
+        student_scales = feat if multi_scale else [feat]
+        imnet_scales = feat_imnet if multi_scale else [feat_imnet]
+        dist, debug = 0, {}
+        for s, (f_student, f_imnet) in enumerate(zip(student_scales, imnet_scales)):
+            mask = None
+            if self.fdist_classes is not None:
+                gt_s = crop(gt, crop_boxes[s]) if s in crop_boxes else gt
+                mask, pooled = thing_class_mask(gt_s, f_student[-1].shape[-1],
+                                                self.fdist_scale_min_ratio, self.num_classes,
+                                                self.fdist_classes)
+                if s == 0:
+                    debug = {'FD Mask': mask, 'Scaled GT': pooled}
+            dist = dist + masked_feature_distance(f_student[-1], f_imnet[-1].detach(), mask)
         return self.fdist_lambda * dist, debug
 
     def forward_train(self, img, img_metas, gt_semantic_seg, target_img, target_img_metas,
