@@ -42,10 +42,15 @@ def build_segmentor(cfg, train_cfg=None, test_cfg=None):
 
 def build_train_model(cfg, train_cfg=None, test_cfg=None):
     """The model that training optimises: the UDA wrapper when ``cfg.uda`` exists (with
-    ``cfg.model`` injected as ``uda.model``), the plain segmentor otherwise."""
+    ``cfg.model`` injected as ``uda.model``), the plain segmentor otherwise; the speed
+    switches of ``cfg.optimization`` applied (see ``mmseg.models.utils.optimization``)."""
     if 'uda' in cfg and cfg.uda is not None:
         uda_cfg = dict(cfg.uda)
         uda_cfg['model'] = cfg.model
         uda_cfg['max_iters'] = cfg.get('runner', {}).get('max_iters')
-        return UDA.build(uda_cfg, default_args=dict(train_cfg=train_cfg, test_cfg=test_cfg))
-    return build_segmentor(cfg.model, train_cfg=train_cfg, test_cfg=test_cfg)
+        model = UDA.build(uda_cfg, default_args=dict(train_cfg=train_cfg, test_cfg=test_cfg))
+    else:
+        model = build_segmentor(cfg.model, train_cfg=train_cfg, test_cfg=test_cfg)
+    from mmseg.models.utils.optimization import apply_optimization
+    apply_optimization(model, cfg.get('optimization'))
+    return model

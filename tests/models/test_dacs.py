@@ -197,3 +197,31 @@ def test_hrda_dacs_with_fd_and_mic(feature_scale):
     for key in ('decode.loss_seg', 'decode.hr.loss_seg', 'src.loss_imnet_feat_dist',
                 'mix.decode.loss_seg', 'masked.decode.loss_seg'):
         assert math.isfinite(logs[-1][key]), key
+
+
+def test_foreach_ema_equals_reference_loop():
+    from mmseg.models.uda.ema_teacher import ema_update
+    student = build_segmentor(tiny_daformer())
+    fast, ref = build_segmentor(tiny_daformer()), build_segmentor(tiny_daformer())
+    ref.load_state_dict(fast.state_dict())
+    ema_update(fast, student, 0.9, foreach=True)
+    ema_update(ref, student, 0.9, foreach=False)
+    for a, b in zip(fast.parameters(), ref.parameters()):
+        assert torch.allclose(a, b, atol=1e-7)
+
+
+def test_bfloat16_mixed_precision_step_on_cpu():
+    from mmseg.models.utils.optimization import apply_optimization
+    torch.manual_seed(0)
+    model = UDA.build(tiny_dacs(**mic_cfg('separatetrg')))
+    apply_optimization(model, dict(mixed_precision=dict(enabled=True, dtype='bfloat16')))
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    log = model.train_step(make_batch(), optimizer)['log_vars']
+    assert all(math.isfinite(v) for v in log.values())
+
+
+def test_unknown_optimization_key_is_named():
+    from mmseg.models.utils.optimization import resolve_optimization
+    with pytest.raises(KeyError, match="optimization.fast_atention.*'fast_attention'"):
+        resolve_optimization(dict(fast_atention=False))

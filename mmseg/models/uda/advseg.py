@@ -57,13 +57,15 @@ class AdvSeg(TargetLossUDA):
     def train_target(self, img, img_metas, target_img, target_img_metas):
         student = self.get_model()
         self.model_D.requires_grad_(False)
-        trg_prob = F.softmax(student.encode_decode(target_img, target_img_metas), dim=1)
+        with self.autocast():
+            trg_logits = student.encode_decode(target_img, target_img_metas)
+        trg_prob = F.softmax(trg_logits.float(), dim=1)
         adv = self.lambda_adv['main'] * self.domain_loss(self.model_D['main'](trg_prob),
                                                          SOURCE_LABEL)
         log_vars = self._backward({'loss_adv': adv}, 'trg')
         self.model_D.requires_grad_(True)
-        with torch.no_grad():
-            src_prob = F.softmax(student.encode_decode(img, img_metas), dim=1)
+        with torch.no_grad(), self.autocast():
+            src_prob = F.softmax(student.encode_decode(img, img_metas).float(), dim=1)
         d_loss = 0.5 * (self.domain_loss(self.model_D['main'](src_prob), SOURCE_LABEL)
                         + self.domain_loss(self.model_D['main'](trg_prob.detach()),
                                            TARGET_LABEL))

@@ -108,7 +108,7 @@ class DACS(UDADecorator):
         student, imnet = self.get_model(), self.get_imnet_model()
         multi_scale = isinstance(feat[0], (list, tuple))
         crop_boxes = getattr(student, 'last_train_crop_box', {}) if multi_scale else {}
-        with torch.no_grad():
+        with torch.no_grad(), self.autocast():
             imnet.eval()
             feat_imnet = imnet.extract_feat(img, crop_boxes) if multi_scale \
                 else imnet.extract_feat(img)
@@ -124,7 +124,8 @@ class DACS(UDADecorator):
                                                 self.fdist_classes)
                 if s == 0:
                     debug = {'FD Mask': mask, 'Scaled GT': pooled}
-            dist = dist + masked_feature_distance(f_student[-1], f_imnet[-1].detach(), mask)
+            dist = dist + masked_feature_distance(f_student[-1].float(),
+                                                  f_imnet[-1].detach().float(), mask)
         return self.fdist_lambda * dist, debug
 
     def forward_train(self, img, img_metas, gt_semantic_seg, target_img, target_img_metas,
@@ -148,15 +149,17 @@ class DACS(UDADecorator):
             masks = class_mix_masks(gt_semantic_seg)  # step 5
             mixed = class_mix_batch(masks, img, gt_semantic_seg, target_img, pseudo_label,
                                     pseudo_weight, self.strong_transform, mean, std)
-            mix_losses = student.forward_train(mixed[0], img_metas, mixed[1],  # step 6
-                                               seg_weight=mixed[2])
+            with self.autocast():
+                mix_losses = student.forward_train(mixed[0], img_metas, mixed[1],  # step 6
+                                                   seg_weight=mixed[2])
             log_vars.update(self._backward(mix_losses, 'mix'))
             debug['Domain Mask'] = torch.cat(masks)
 
         if self.mic is not None:  # step 7
-            masked_losses = self.mic(student, img, img_metas, gt_semantic_seg, target_img,
-                                     target_img_metas, valid_pseudo_mask, pseudo_label,
-                                     pseudo_weight)
+            with self.autocast():
+                masked_losses = self.mic(student, img, img_metas, gt_semantic_seg, target_img,
+                                         target_img_metas, valid_pseudo_mask, pseudo_label,
+                                         pseudo_weight)
             log_vars.update(self._backward(masked_losses, 'masked'))
 
         self.debug_writer.maybe_write(  # step 8

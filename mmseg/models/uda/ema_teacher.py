@@ -1,3 +1,4 @@
+import contextlib
 from copy import deepcopy
 
 import torch
@@ -22,12 +23,17 @@ def copy_parameters(dst, src):
 
 
 @torch.no_grad()
-def ema_update(dst, src, alpha):
-    """``φ ← α·φ + (1−α)·θ`` over all parameters (not buffers), one fused op per list."""
+def ema_update(dst, src, alpha, foreach=True):
+    """``φ ← α·φ + (1−α)·θ`` over all parameters (not buffers); ``foreach`` runs it as a
+    few multi-tensor kernels instead of a Python loop over parameters."""
     dst_params = list(dst.parameters())
     src_params = [p.detach() for p in src.parameters()]
-    torch._foreach_mul_(dst_params, alpha)
-    torch._foreach_add_(dst_params, src_params, alpha=1 - alpha)
+    if foreach:
+        torch._foreach_mul_(dst_params, alpha)
+        torch._foreach_add_(dst_params, src_params, alpha=1 - alpha)
+    else:
+        for d, s in zip(dst_params, src_params):
+            d.copy_(alpha * d + (1 - alpha) * s)
 
 
 def disable_stochastic_layers(model):
@@ -58,23 +64,26 @@ class EMATeacher(nn.Module):
         self.pseudo_threshold = pseudo_threshold
         self.ignore_top = pseudo_weight_ignore_top
         self.ignore_bottom = pseudo_weight_ignore_bottom
+        self.foreach = True
+        self.autocast = contextlib.nullcontext
 
     def update(self, student, iteration):
         """Step 1 of the DACS iteration: copy at t = 0, EMA afterwards."""
         if iteration == 0:
             copy_parameters(self.ema_model, student)
         else:
-            ema_update(self.ema_model, student, ema_alpha(self.alpha, iteration))
+            ema_update(self.ema_model, student, ema_alpha(self.alpha, iteration), self.foreach)
 
     @torch.no_grad()
     def predict(self, img, img_metas):
         """Teacher softmax N×C×H×W (train-mode BN, no dropout / drop-path)."""
         disable_stochastic_layers(self.ema_model)
-        if hasattr(self.ema_model, 'generate_pseudo_label'):
-            logits = self.ema_model.generate_pseudo_label(img, img_metas)
-        else:
-            logits = self.ema_model.encode_decode(img, img_metas)
-        return F.softmax(logits.detach(), dim=1)
+        with self.autocast():
+            if hasattr(self.ema_model, 'generate_pseudo_label'):
+                logits = self.ema_model.generate_pseudo_label(img, img_metas)
+            else:
+                logits = self.ema_model.encode_decode(img, img_metas)
+        return F.softmax(logits.detach().float(), dim=1)
 
     @torch.no_grad()
     def pseudo_label(self, img, img_metas, valid_pseudo_mask=None):

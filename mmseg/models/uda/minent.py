@@ -26,6 +26,7 @@ class MinEnt(TargetLossUDA):
         self.lambda_ent = dict(lambda_ent or dict(main=0.001))
 
     def train_target(self, img, img_metas, target_img, target_img_metas):
-        logits = self.get_model().encode_decode(target_img, target_img_metas)
-        loss = self.lambda_ent['main'] * normalized_entropy(F.softmax(logits, dim=1))
+        with self.autocast():
+            logits = self.get_model().encode_decode(target_img, target_img_metas)
+        loss = self.lambda_ent['main'] * normalized_entropy(F.softmax(logits.float(), dim=1))
         return self._backward({'loss_ent': loss}, 'trg')

@@ -45,8 +45,9 @@ class TargetLossUDA(UDADecorator):
         log_vars, _ = self.train_source_ce(img, img_metas, gt_semantic_seg)
         log_vars.update(self.train_target(img, img_metas, target_img, target_img_metas))
         if self.mic is not None:
-            masked_losses = self.mic(student, img, img_metas, gt_semantic_seg, target_img,
-                                     target_img_metas, valid_pseudo_mask)
+            with self.autocast():
+                masked_losses = self.mic(student, img, img_metas, gt_semantic_seg, target_img,
+                                         target_img_metas, valid_pseudo_mask)
             log_vars.update(self._backward(masked_losses, 'masked'))
         self.local_iter += 1
         return log_vars

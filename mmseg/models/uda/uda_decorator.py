@@ -3,6 +3,7 @@ from copy import deepcopy
 from mmseg.models.builder import build_segmentor
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.segmentors.encoder_decoder import add_prefix
+from mmseg.models.utils.precision import MixedPrecision
 
 
 class UDADecorator(BaseSegmentor):
@@ -27,6 +28,25 @@ class UDADecorator(BaseSegmentor):
         self.test_cfg = model.get('test_cfg')
         self.num_classes = self.model.num_classes
         self.local_iter = 0
+        self.precision = MixedPrecision()
+
+    def set_mixed_precision(self, enabled=False, dtype='bfloat16'):
+        """Autocast the forward passes (student, teachers, ImageNet copy)."""
+        self.precision = MixedPrecision(enabled, dtype)
+        for teacher in self.teachers():
+            teacher.autocast = self.autocast
+
+    def teachers(self):
+        """Every EMA teacher of this wrapper (DACS's and MIC's own)."""
+        found = [getattr(self, 'teacher', None)]
+        mic = getattr(self, 'mic', None)
+        if mic is not None:
+            found.append(mic.teacher)
+        return [t for t in found if t is not None]
+
+    def autocast(self):
+        device = next(self.get_model().parameters()).device
+        return self.precision.autocast(device)
 
     def _backward(self, losses, prefix=None, retain_graph=False):
         """Sum the loss terms, back-propagate now (frees the graph), return their log."""
@@ -34,13 +54,14 @@ class UDADecorator(BaseSegmentor):
             losses = add_prefix(losses, prefix)
         loss, log_vars = self._parse_losses(losses)
         log_vars.pop('loss', None)
-        loss.backward(retain_graph=retain_graph)
+        self.precision.backward(loss, retain_graph=retain_graph)
         return log_vars
 
     def train_source_ce(self, img, img_metas, gt_semantic_seg, retain_graph=False):
         """Supervised source step: CE, backward. Returns (log_vars, backbone features)."""
-        losses = self.get_model().forward_train(img, img_metas, gt_semantic_seg,
-                                                return_feat=True)
+        with self.autocast():
+            losses = self.get_model().forward_train(img, img_metas, gt_semantic_seg,
+                                                    return_feat=True)
         features = losses.pop('features')
         return self._backward(losses, retain_graph=retain_graph), features
 
@@ -74,6 +95,6 @@ class UDADecorator(BaseSegmentor):
         """
         optimizer.zero_grad()
         log_vars = self(**data_batch)
-        optimizer.step()
+        self.precision.step(optimizer)
         log_vars.pop('loss', None)
         return dict(log_vars=log_vars, num_samples=len(data_batch['img_metas']))
