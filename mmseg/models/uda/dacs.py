@@ -32,7 +32,7 @@ class DACS(UDADecorator):
     Config keys (``configs/_base_/uda/dacs*.py``): ``alpha`` EMA momentum;
     ``pseudo_threshold``; ``pseudo_weight_ignore_top/bottom`` (crop v1); ``mix='class'``;
     ``blur``, ``color_jitter_strength``, ``color_jitter_probability``;
-    ``imnet_feature_dist_lambda/classes/scale_min_ratio`` (FD); ``source_only``;
+    ``imnet_feature_dist_lambda/classes/scale_min_ratio/scale_method`` (FD); ``source_only``;
     ``mask_*`` (MIC); ``debug_img_interval``, ``print_grad_magnitude``.
     """
 
@@ -40,13 +40,17 @@ class DACS(UDADecorator):
                  pseudo_weight_ignore_bottom=0, mix='class', blur=True,
                  color_jitter_strength=0.2, color_jitter_probability=0.2,
                  imnet_feature_dist_lambda=0, imnet_feature_dist_classes=None,
-                 imnet_feature_dist_scale_min_ratio=None, source_only=False, mask_mode=None,
+                 imnet_feature_dist_scale_min_ratio=None, imnet_feature_dist_scale_method='ratio',
+                 source_only=False, mask_mode=None,
                  mask_alpha='same', mask_pseudo_threshold='same', mask_lambda=0,
                  mask_generator=None, debug_img_interval=1000, print_grad_magnitude=False,
                  max_iters=None, train_cfg=None, test_cfg=None, init_cfg=None):
         super().__init__(model, max_iters, train_cfg, test_cfg, init_cfg)
         if mix != 'class':
             raise ValueError(f"DACS: mix={mix!r} is not supported, only 'class' (ClassMix)")
+        if imnet_feature_dist_scale_method != 'ratio':
+            raise ValueError('DACS: imnet_feature_dist_scale_method must be "ratio" (ratio '
+                             f'pooling of the labels), got {imnet_feature_dist_scale_method!r}')
         self.source_only = source_only
         self.fdist_lambda = imnet_feature_dist_lambda
         self.fdist_classes = imnet_feature_dist_classes
