@@ -50,10 +50,12 @@ class HRDAHead(BaseDecodeHead):
     def __init__(self, single_scale_head, lr_loss_weight=0, hr_loss_weight=0, scales=(1, 0.5),
                  attention_embed_dim=256, attention_classwise=True, enable_hr_crop=False,
                  hr_slide_inference=True, fixed_attention=None, debug_output_attention=False,
-                 **kwargs):
+                 dilations=None, **kwargs):
         if single_scale_head not in HEAD_OUTPUT_STRIDE:
             raise ValueError(f'HRDAHead: single_scale_head must be one of '
                              f'{sorted(HEAD_OUTPUT_STRIDE)}, got {single_scale_head!r}')
+        if dilations is not None:  # DLV2Head's ASPP dilations
+            kwargs['dilations'] = dilations
         head_cfg = deepcopy(kwargs)
         head_cfg['type'] = single_scale_head
         attn_cfg = attention_head_cfg(kwargs, single_scale_head, attention_embed_dim,
@@ -65,6 +67,7 @@ class HRDAHead(BaseDecodeHead):
             base_kwargs.pop('dilations', None)
             base_kwargs['channels'] = 1
         base_kwargs.pop('decoder_params', None)
+        base_kwargs['init_cfg'] = None  # the inner heads keep theirs
         super().__init__(**base_kwargs)
         del self.conv_seg
         del self.dropout
