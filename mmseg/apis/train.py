@@ -1,0 +1,161 @@
+"""Training entry point: data loaders, optimizer, IterBasedRunner and its hooks."""
+import copy
+import functools
+import random
+import warnings
+
+import numpy as np
+import torch
+from mmcv.parallel import MMDataParallel, MMDistributedDataParallel
+from mmcv.runner import build_optimizer, build_runner, get_dist_info
+
+from mmseg.apis.test import multi_gpu_test, single_gpu_test
+from mmseg.core.evaluation import DistEvalHook, EvalHook
+from mmseg.datasets import build_dataloader, build_dataset
+from mmseg.utils import get_root_logger
+
+# Every run also logs to TensorBoard (<work_dir>/tf_logs) besides the text/JSON logs.
+DEFAULT_EXTRA_LOG_HOOKS = (dict(type='TensorboardLoggerHook', by_epoch=False),)
+
+
+def init_random_seed(seed=None, device='cpu'):
+    """``seed`` if given, else a random one (the same on every rank when distributed)."""
+    if seed is not None:
+        return seed
+    seed = int(np.random.randint(2**31))
+    rank, world_size = get_dist_info()
+    if world_size == 1:
+        return seed
+    import torch.distributed as dist
+    value = torch.tensor(seed if rank == 0 else 0, dtype=torch.int64, device=device)
+    dist.broadcast(value, src=0)
+    return int(value.item())
+
+
+def set_random_seed(seed, deterministic=False):
+    """Seed python, numpy and torch (all devices).
+
+    Args:
+        deterministic (bool): also make cuDNN deterministic (slower).
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+    if deterministic:
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+
+
+def fix_mmcv_scatter_streams():
+    """Let mmcv 1.7's GPU scatter run on current PyTorch.
+
+    mmcv's ``Scatter`` (used by ``MMDataParallel`` / ``MMDistributedDataParallel`` for
+    ``DataContainer`` inputs) hands integer GPU ids to ``torch.nn.parallel._functions.
+    _get_stream``, which now expects a ``torch.device``. Idempotent.
+    """
+    from mmcv.parallel import _functions
+    get_stream = _functions._get_stream
+    if getattr(get_stream, 'accepts_gpu_ids', False):
+        return
+
+    def get_stream_of(device):
+        if isinstance(device, int):
+            device = torch.device('cuda', device)
+        return get_stream(device)
+
+    get_stream_of.accepts_gpu_ids = True
+    _functions._get_stream = get_stream_of
+
+
+def wrap_model(model, cfg, distributed=False):
+    """Data-parallel wrapper: DDP when distributed, else ``MMDataParallel`` on the first of
+    ``cfg.gpu_ids`` (CUDA) or on the CPU (``device_ids=None``: mmcv scatters to CPU)."""
+    if torch.cuda.is_available():
+        fix_mmcv_scatter_streams()
+    if distributed:
+        return MMDistributedDataParallel(
+            model.cuda(), device_ids=[torch.cuda.current_device()], broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    if torch.cuda.is_available():
+        gpu_id = (cfg.get('gpu_ids') or [0])[0]
+        return MMDataParallel(model.cuda(gpu_id), device_ids=[gpu_id])
+    return MMDataParallel(model, device_ids=None)
+
+
+def log_hooks_config(log_config):
+    """``cfg.log_config`` with the TensorBoard logger added when it is missing."""
+    if log_config is None:
+        return None
+    log_config = copy.deepcopy(dict(log_config))
+    hooks = list(log_config.get('hooks', []))
+    present = {h['type'] for h in hooks}
+    hooks += [dict(h) for h in DEFAULT_EXTRA_LOG_HOOKS if h['type'] not in present]
+    log_config['hooks'] = hooks
+    # 'img_interval' is read by the UDA wrappers (debug images), not by mmcv's hooks.
+    log_config.pop('img_interval', None)
+    return log_config
+
+
+def build_eval_hook(cfg, distributed=False):
+    """The evaluation hook over ``cfg.data.val`` (batch 1, no shuffling), configured by
+    ``cfg.evaluation`` (``interval``, ``metric``, ...)."""
+    val_dataset = build_dataset(cfg.data.val, dict(test_mode=True))
+    val_dataloader = build_dataloader(
+        val_dataset, samples_per_gpu=1, workers_per_gpu=cfg.data.workers_per_gpu,
+        dist=distributed, shuffle=False)
+    eval_cfg = dict(cfg.get('evaluation', {}))
+    eval_cfg['by_epoch'] = cfg.runner['type'] != 'IterBasedRunner'
+    if distributed:
+        return DistEvalHook(val_dataloader, test_fn=functools.partial(multi_gpu_test,
+                                                                       pre_eval=True),
+                            **eval_cfg)
+    return EvalHook(val_dataloader, test_fn=functools.partial(single_gpu_test, pre_eval=True),
+                    **eval_cfg)
+
+
+def train_segmentor(model, dataset, cfg, distributed=False, validate=False, timestamp=None,
+                    meta=None):
+    """Train ``model`` (a segmentor or UDA wrapper) on ``dataset`` (or a list of them,
+    one per workflow phase) as configured by ``cfg``.
+
+    Uses ``cfg.runner`` (default ``IterBasedRunner`` with ``cfg.total_iters``),
+    ``cfg.optimizer`` (``paramwise_cfg.custom_keys`` supported), ``cfg.optimizer_config``
+    (None for UDA wrappers, which step the optimizer themselves), ``cfg.lr_config``,
+    ``cfg.checkpoint_config``, ``cfg.log_config`` and, when ``validate``,
+    ``cfg.evaluation``. Checkpoints and logs go to ``cfg.work_dir``.
+    """
+    logger = get_root_logger(log_level=cfg.get('log_level', 'INFO'))
+    datasets = dataset if isinstance(dataset, (list, tuple)) else [dataset]
+    data_loaders = [
+        build_dataloader(ds, cfg.data.samples_per_gpu, cfg.data.workers_per_gpu,
+                         len(cfg.get('gpu_ids') or [0]), dist=distributed,
+                         seed=cfg.get('seed'), drop_last=True)
+        for ds in datasets]
+
+    model = wrap_model(model, cfg, distributed)
+    optimizer = build_optimizer(model, cfg.optimizer)
+
+    if cfg.get('runner') is None:
+        cfg.runner = dict(type='IterBasedRunner', max_iters=cfg.total_iters)
+        warnings.warn('config has no runner; using IterBasedRunner with cfg.total_iters')
+    runner = build_runner(cfg.runner, default_args=dict(
+        model=model, batch_processor=None, optimizer=optimizer, work_dir=cfg.work_dir,
+        logger=logger, meta=meta))
+    runner.register_training_hooks(
+        cfg.lr_config, cfg.get('optimizer_config'), cfg.get('checkpoint_config'),
+        log_hooks_config(cfg.get('log_config')), cfg.get('momentum_config'),
+        custom_hooks_config=cfg.get('custom_hooks'))
+    runner.timestamp = timestamp
+
+    if validate:
+        runner.register_hook(build_eval_hook(cfg, distributed), priority='LOW')
+
+    if cfg.get('resume_from'):
+        # mmcv's default maps the checkpoint onto the current CUDA device.
+        runner.resume(cfg.resume_from,
+                      map_location='default' if torch.cuda.is_available() else 'cpu')
+    elif cfg.get('load_from'):
+        runner.load_checkpoint(cfg.load_from)
+    runner.run(data_loaders, cfg.get('workflow', [('train', 1)]))
+    return runner
