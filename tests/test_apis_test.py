@@ -92,3 +92,40 @@ def test_single_gpu_test_raw_predictions(tmp_path):
     results = single_gpu_test(model, make_loader(dataset, 1), pre_eval=False)
     assert len(results) == 2 and results[1].shape == (6, 10) and (results[1] == 1).all()
     assert dataset.pre_eval_calls == []
+
+
+def _multi_gpu_worker(rank, world_size, init_file, out_file):
+    import pickle
+
+    import torch.distributed as dist
+    from torch.utils.data import DistributedSampler
+
+    from mmseg.apis import multi_gpu_test
+    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank,
+                            world_size=world_size)
+    try:
+        dataset = FakeDataset(5)
+        sampler = DistributedSampler(dataset, world_size, rank, shuffle=False)
+        loader = DataLoader(dataset, batch_size=1, sampler=sampler,
+                            collate_fn=functools.partial(collate, samples_per_gpu=1))
+        model = MMDataParallel(FakeSegmentor(), device_ids=None)
+        results = multi_gpu_test(model, loader, pre_eval=True)
+        if rank == 0:
+            with open(out_file, 'wb') as f:
+                pickle.dump(results, f)
+        else:
+            assert results is None
+    finally:
+        dist.destroy_process_group()
+
+
+def test_multi_gpu_test_gathers_in_dataset_order(tmp_path):
+    import pickle
+
+    import torch.multiprocessing as mp
+    out_file = tmp_path / 'results.pkl'
+    mp.spawn(_multi_gpu_worker, args=(2, str(tmp_path / 'init'), str(out_file)), nprocs=2)
+    with open(out_file, 'rb') as f:
+        results = pickle.load(f)
+    # 5 images over 2 ranks: the sampler pads to 6; the padding is dropped.
+    assert results == [(i, i % 3) for i in range(5)]

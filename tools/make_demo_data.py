@@ -236,6 +236,7 @@ def write_class_stats(out_dir, stats):
 def make_demo_data(out, seed=0, num_train=8, num_val=4, size=(128, 256)):
     """Write the dataset; returns ``{split: [<city>/<stem>, ...]}``."""
     height, width = size
+    os.makedirs(out, exist_ok=True)
     written = {}
     train_stats = []
     for split, count in (('train', num_train), ('val', num_val)):

@@ -42,6 +42,7 @@ def main(argv=None):
     python = sys.executable
     env = dict(os.environ)
     env.setdefault('OMP_NUM_THREADS', str(min(os.cpu_count() or 1, 4)))
+    env['PYTHON'] = python  # test.sh evaluates with this interpreter too
     start = time.time()
     if not osp.isdir(osp.join(ROOT, DATA_DIR, 'leftImg8bit')):
         run([python, 'tools/make_demo_data.py', '--out', DATA_DIR] + DEMO_DATA_ARGS, env=env)

@@ -139,15 +139,17 @@ def main(argv=None):
                               dataset_palette=dataset.PALETTE,
                               trusted=args.trust_checkpoint)
     pre_eval = bool(args.eval) and not args.format_only
+    # With --format-only, --eval-options go to dataset.format_results (e.g. imgfile_prefix).
+    format_args = args.eval_options if args.format_only else None
     if distributed:
         model = wrap_model(model, cfg, distributed=True)
         results = multi_gpu_test(model, data_loader, pre_eval=pre_eval,
-                                 format_only=args.format_only)
+                                 format_only=args.format_only, format_args=format_args)
     else:
         model = wrap_model(model, cfg) if use_cuda else MMDataParallel(model, device_ids=None)
         results = single_gpu_test(model, data_loader, args.show, args.show_dir,
                                   opacity=args.opacity, pre_eval=pre_eval,
-                                  format_only=args.format_only)
+                                  format_only=args.format_only, format_args=format_args)
 
     rank, _ = get_dist_info()
     if rank != 0:

@@ -5,8 +5,10 @@ The hooks take the test loop as ``test_fn`` (``mmseg.apis`` passes its
 """
 import warnings
 
+import torch.distributed as dist
 from mmcv.runner import DistEvalHook as _DistEvalHook
 from mmcv.runner import EvalHook as _EvalHook
+from torch.nn.modules.batchnorm import _BatchNorm
 
 
 class EvalHook(_EvalHook):
@@ -22,8 +24,6 @@ class EvalHook(_EvalHook):
             test function decides what it returns.
     """
 
-    greater_keys = ['mIoU', 'mAcc', 'aAcc']
-
     def __init__(self, dataloader, interval=1, by_epoch=False, test_fn=None, **eval_kwargs):
         _drop_legacy_keys(eval_kwargs)
         super().__init__(dataloader, interval=interval, by_epoch=by_epoch, test_fn=test_fn,
@@ -31,13 +31,7 @@ class EvalHook(_EvalHook):
 
     def _do_evaluate(self, runner):
         results = self.test_fn(runner.model, self.dataloader)
-        # mmcv's after_train_iter has already flushed the training log. Unlike mmcv, no
-        # 'eval_iter_num' is set: the 'val' log entry then carries the training iteration
-        # (not the number of validation images), so curves over iterations line up.
-        runner.log_buffer.clear()
-        key_score = self.evaluate(runner, results)
-        if self.save_best and key_score:
-            self._save_ckpt(runner, key_score)
+        _log_and_save_best(self, runner, results)
 
 
 class DistEvalHook(_DistEvalHook):
@@ -47,8 +41,6 @@ class DistEvalHook(_DistEvalHook):
     elsewhere), like ``mmseg.apis.multi_gpu_test``.
     """
 
-    greater_keys = ['mIoU', 'mAcc', 'aAcc']
-
     def __init__(self, dataloader, interval=1, by_epoch=False, test_fn=None, **eval_kwargs):
         _drop_legacy_keys(eval_kwargs)
         super().__init__(dataloader, interval=interval, by_epoch=by_epoch, test_fn=test_fn,
@@ -57,18 +49,29 @@ class DistEvalHook(_DistEvalHook):
     def _do_evaluate(self, runner):
         if self.broadcast_bn_buffer:
             # DDP does not synchronise BatchNorm statistics: evaluate rank 0's everywhere.
-            import torch.distributed as dist
-            from torch.nn.modules.batchnorm import _BatchNorm
             for module in runner.model.modules():
                 if isinstance(module, _BatchNorm) and module.track_running_stats:
                     dist.broadcast(module.running_var, 0)
                     dist.broadcast(module.running_mean, 0)
         results = self.test_fn(runner.model, self.dataloader)
-        runner.log_buffer.clear()
         if runner.rank == 0:
-            key_score = self.evaluate(runner, results)
-            if self.save_best and key_score:
-                self._save_ckpt(runner, key_score)
+            _log_and_save_best(self, runner, results)
+        else:
+            runner.log_buffer.clear()
+
+
+def _log_and_save_best(hook, runner, results):
+    """Evaluate ``results`` into the log buffer (a 'val' log entry) and keep the best
+    checkpoint when ``save_best`` is set.
+
+    mmcv's ``after_train_iter`` has already flushed the training log. Unlike mmcv, no
+    'eval_iter_num' is set: the 'val' entry then carries the training iteration (not the
+    number of validation images), so curves over iterations line up.
+    """
+    runner.log_buffer.clear()
+    key_score = hook.evaluate(runner, results)
+    if hook.save_best and key_score:
+        hook._save_ckpt(runner, key_score)
 
 
 def _drop_legacy_keys(eval_kwargs):

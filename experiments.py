@@ -1,0 +1,657 @@
+"""The experiments of the DAFormer, HRDA and MIC papers, by experiment ID.
+
+    from experiments import generate_experiment_cfgs
+    cfgs = generate_experiment_cfgs(40)   # HRDA on GTA->Cityscapes and Synthia->Cityscapes
+
+Every experiment ID is a *grid*: a tuple of :class:`Params` rows, one per training run
+(dataset pair, network, UDA method and its options, seed, ...). One routine,
+:func:`build_config`, turns a row into a config dict (``_base_`` files plus the overrides)
+and names it. The names are the contract with the papers' tables: they become the run
+folders, so they follow the authors' naming exactly, e.g.
+``gta2cs_dacs_a999_fdthings_rcs001_cpl_daformer_sepaspp_mitb5_poly10warm_s0``::
+
+    {source}2{target}[_{crop}]_{uda}[_rcs{T}[-{min crop}]][_sf{sync crop}][_cpl|_cpl2]
+        [_m{block}-{ratio}[-a{alpha}][-p{threshold}]-{mask mode}]
+        _{architecture}[_sl]_{backbone}_{schedule}[_{opt}_{lr}_pm{pmult}]_s{seed}
+
+with dots removed and long dataset names shortened (``cityscapes`` -> ``cs``, ...). The
+``name_*`` fields keep the unshortened parts (``name_uda='dacs_a999_fdthings_rcs0.01_cpl'``).
+
+``python run_experiments.py --list`` prints the IDs; ``--exp ID`` writes and trains them.
+"""
+import itertools
+import logging
+import os.path as osp
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, NamedTuple, Optional, Tuple, Union
+
+CONFIGS_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'configs')
+
+# GPUs the authors scheduled the HRDA/MIC runs on (recorded in the configs): the 11 GB card
+# for 512x512 runs, the 24 GB card for most high-resolution and memory-heavy runs.
+GPU_11GB = 'NVIDIAGeForceRTX2080Ti'
+GPU_24GB = 'NVIDIATITANRTX'
+
+
+@dataclass(frozen=True)
+class Mask:
+    """MIC masked image consistency (``uda.mask_*``): block masks of ``block_size`` px
+    with ``ratio`` of the blocks masked; ``alpha``/``pseudo_threshold`` ``'same'`` reuse
+    the EMA and confidence threshold of the mixing loss."""
+    block_size: int
+    ratio: float
+    mode: str = 'separatetrgaug'
+    alpha: Any = 'same'
+    pseudo_threshold: Any = 'same'
+    loss_weight: float = 1  # uda.mask_lambda
+
+
+# Short names of the MIC mask modes: sep(arate), s(ource)/t(arget) images, a(ugmented).
+MASK_MODE_TAGS = {
+    'separate': 'sep',
+    'separateaug': 'spa',
+    'separatesrc': 'sps',
+    'separatesrcaug': 'spsa',
+    'separatetrg': 'spt',
+    'separatetrgaug': 'spta',
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    """One training run of an experiment grid."""
+    exp: int
+    seed: int
+    # Data: ``_base_/datasets/uda_{source}_to_{target}_{crop}.py`` and friends.
+    source: str
+    target: str
+    crop: str
+    # Network: architecture ``[hrda1-{hr crop}-{hr loss weight}[-{ablation}...]_]{decoder}``
+    # (e.g. ``daformer_sepaspp``, ``sfa_dlv3p_nodbn``) and backbone (``mitb5``, ``r101v1c``).
+    architecture: str
+    backbone: str
+    # ``source-only``, ``target-only`` or a ``_base_/uda/{uda}.py`` file (dacs, advseg, ...).
+    uda: str
+    inference: str = 'whole'  # or 'slide': sliding-window test, ``_sl`` in the name
+    batched_slide: bool = True
+    rcs_T: Optional[float] = None  # rare class sampling temperature (None: off)
+    rcs_min_crop: float = 0.5
+    # Pseudo-label cropping: True ignores the top/bottom rows in the pseudo-weight
+    # (DAFormer, ``cpl``); 'v2' crops the target pseudo-label margins (HRDA, ``cpl2``).
+    plcrop: Union[bool, str] = False
+    sync_crop_size: Optional[Tuple[int, int]] = None  # smaller crop for source and target
+    mask: Optional[Mask] = None
+    opt: str = 'adamw'
+    lr: float = 6e-05
+    pmult: bool = True  # 10x learning rate for the decode head
+    schedule: str = 'poly10warm'
+    iters: int = 40000
+    eval_interval: Optional[int] = None  # default: iters // 10
+    log_level: Optional[int] = None
+    batch_size: int = 2
+    n_gpus: int = 1
+    workers_per_gpu: int = 4
+    gpu_model: Optional[str] = None
+    # Dataset file of target-only (oracle) runs; DAFormer trains them on half-resolution
+    # Cityscapes (``cityscapes_half_512x512.py``).
+    target_only_dataset: str = '{target}_{crop}'
+
+
+class Experiment(NamedTuple):
+    description: str
+    grid: Tuple[Params, ...]
+
+
+# ---------------------------------------------------------------------------------------
+# The config-building routine
+# ---------------------------------------------------------------------------------------
+
+DEFAULT_OPTIMIZER = ('adamw', 6e-05, True)
+NAME_ABBREVIATIONS = (('.', ''), ('True', 'T'), ('False', 'F'), ('None', 'N'),
+                      ('cityscapes', 'cs'), ('synthia', 'syn'), ('darkzurich', 'dzur'))
+
+
+def split_architecture(architecture):
+    """``'hrda1-512-0.1-blurhr_daformer_sepaspp'`` -> ``('hrda1-512-0.1-blurhr',
+    'daformer_sepaspp')``; the HRDA part is None for single-scale networks."""
+    head, _, rest = architecture.partition('_')
+    if head.startswith('hrda'):
+        return head, rest
+    return None, architecture
+
+
+def model_base_file(decoder, backbone):
+    """The ``_base_/models`` file of a decoder (without ``sfa_``/``_nodbn``) + backbone."""
+    decoder = decoder.replace('sfa_', '').replace('_nodbn', '')
+    if decoder == 'segformer':
+        # MiT-B3/B4 reuse the B5 head config (only the backbone type changes).
+        return {'r101v1c': 'segformer_r101.py'}.get(backbone, 'segformer_b5.py')
+    if decoder.startswith('daformer_') and backbone == 'mitb5':
+        return f'{decoder}_mitb5.py'
+    if decoder.startswith('upernet') and backbone.startswith('mit'):
+        return f'{decoder}_mit.py'
+    if backbone.startswith('mit') and not backbone.endswith('-del'):
+        raise ValueError(f'no _base_/models file for decoder {decoder!r} with backbone '
+                         f'{backbone!r}; a MiT backbone in a ResNet model file needs the '
+                         f"'-del' suffix (replace the whole backbone dict)")
+    resnet_models = {
+        'dlv2': 'deeplabv2_r50-d8.py',
+        'dlv2red': 'deeplabv2red_r50-d8.py',
+        'dlv3p': 'deeplabv3plus_r50-d8.py',
+        'da': 'danet_r50-d8.py',
+        'isa': 'isanet_r50-d8.py',
+    }
+    if decoder not in resnet_models:
+        raise ValueError(f'unknown decoder {decoder!r} (backbone {backbone!r}); expected '
+                         f'segformer, daformer_*, upernet* or one of {sorted(resnet_models)}')
+    return resnet_models[decoder]
+
+
+def pretrained_file(backbone):
+    if backbone.startswith('mitb'):
+        return f'pretrained/mit_b{backbone[4]}.pth'
+    checkpoints = {
+        'r50v1c': 'open-mmlab://resnet50_v1c',
+        'r101v1c': 'open-mmlab://resnet101_v1c',
+        'x50-32': 'open-mmlab://resnext50_32x4d',
+        'x101-32': 'open-mmlab://resnext101_32x4d',
+        's50': 'open-mmlab://resnest50',
+        's101': 'open-mmlab://resnest101',
+        's200': 'open-mmlab://resnest200',
+    }
+    if backbone not in checkpoints:
+        raise ValueError(f'unknown backbone {backbone!r}; expected mitb1..mitb5[-del] or '
+                         f'one of {sorted(checkpoints)}')
+    return checkpoints[backbone]
+
+
+def backbone_cfg(backbone):
+    """Overrides of ``model.backbone`` (the model files hold a ResNet-50 or MiT-B5)."""
+    if backbone.startswith('mitb'):
+        cfg = {'type': f'mit_b{backbone[4]}'}
+        if backbone.endswith('-del'):  # a MiT in a ResNet model file: drop the ResNet keys
+            cfg = {'_delete_': True, **cfg}
+        return cfg
+    match = re.fullmatch(r'([rxs])(\d+)(v1c|-32)?', backbone)
+    if match is None:
+        raise ValueError(f'unknown backbone {backbone!r}; expected mitb<N>[-del], '
+                         'r<depth>v1c, x<depth>-32 or s<depth>')
+    family, depth = match.group(1), int(match.group(2))
+    if family == 'r':
+        return {'depth': depth}
+    if family == 'x':
+        return {'type': 'ResNeXt', 'depth': depth, 'groups': 32, 'base_width': 4}
+    return {'type': 'ResNeSt', 'depth': depth, 'stem_channels': 64 if depth == 50 else 128,
+            'radix': 2, 'reduction_factor': 4, 'avg_down_stride': True}
+
+
+@lru_cache(maxsize=None)
+def decode_head_type(model_file):
+    """The ``model.decode_head.type`` of a ``_base_/models`` file (HRDA wraps that head)."""
+    from mmcv import Config
+    path = osp.join(CONFIGS_DIR, '_base_', 'models', model_file)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path} not found: HRDA reads the single-scale decode head '
+                                'type from the model base config')
+    return Config.fromfile(path)['model']['decode_head']['type']
+
+
+def crop_size(crop):
+    """``'1024x512'`` -> ``(1024, 512)``."""
+    height, width = crop.split('x')
+    return int(height), int(width)
+
+
+def setup_hrda(model, hrda, model_file, outer_crop, uda):
+    """Multi-resolution training (HRDA): ``hrda1-{hr crop}-{hr loss weight}[-{option}]``."""
+    _, hr_crop, hr_loss_weight, *options = hrda.split('-')
+    hr_crop_size = (int(hr_crop), int(hr_crop))
+    hr_loss_weight = float(hr_loss_weight)
+    decode_head = model['decode_head']
+    model['type'] = 'HRDAEncoderDecoder'
+    model['scales'] = [1, 0.5]
+    decode_head['single_scale_head'] = decode_head_type(model_file)
+    decode_head['type'] = 'HRDAHead'
+    model['hr_crop_size'] = hr_crop_size
+    model['feature_scale'] = 0.5
+    model['crop_coord_divisible'] = 8
+    model['hr_slide_inference'] = True
+    decode_head['attention_classwise'] = True
+    decode_head['hr_loss_weight'] = hr_loss_weight
+    if outer_crop == hr_crop_size:
+        # The detail crop covers the whole context crop: no region of the LR prediction
+        # is left without fusion, so it gets its own loss, and the feature distance is
+        # computed on both scales.
+        decode_head['lr_loss_weight'] = hr_loss_weight
+        model['feature_scale'] = 'all' if '_fd' in uda else 0.5
+    for option in options:  # HRDA ablations
+        if option == 'fixedatt':  # average both scales instead of a learned attention
+            decode_head['fixed_attention'] = 0.5
+        elif option == 'nooverlap':  # non-overlapping HR sliding windows
+            model['hr_slide_overlapping'] = False
+        elif option == 'blurhr':  # detail crop from the upsampled LR image
+            model['blur_hr_crop'] = True
+        elif option == 'samescale':  # both crops at the same resolution
+            model['scales'] = [1, 1]
+            model['feature_scale'] = 1
+        elif option.startswith('sc'):  # other context scale, e.g. sc0.25
+            model['scales'] = [1, float(option[2:])]
+        else:
+            raise ValueError(f'unknown HRDA option {option!r} in {hrda!r}; expected '
+                             'fixedatt, nooverlap, blurhr, samescale or sc<scale>')
+
+
+def dataset_bases(p):
+    if p.uda == 'target-only':
+        return [f'_base_/datasets/{p.target_only_dataset.format(target=p.target, crop=p.crop)}.py']
+    if p.uda == 'source-only':
+        return [f'_base_/datasets/{p.source}_to_{p.target}_{p.crop}.py']
+    return [f'_base_/datasets/uda_{p.source}_to_{p.target}_{p.crop}.py',
+            f'_base_/uda/{p.uda}.py']
+
+
+def mask_cfg(mask):
+    return {
+        'mask_mode': mask.mode,
+        'mask_alpha': mask.alpha,
+        'mask_pseudo_threshold': mask.pseudo_threshold,
+        'mask_lambda': mask.loss_weight,
+        'mask_generator': {'_delete_': True, 'type': 'block', 'mask_ratio': mask.ratio,
+                           'mask_block_size': mask.block_size},
+    }
+
+
+def uda_name(p):
+    name = p.uda
+    if p.rcs_T is not None:
+        name += f'_rcs{p.rcs_T}'
+        if p.rcs_min_crop != 0.5:
+            name += f'-{p.rcs_min_crop}'
+    if p.sync_crop_size is not None:
+        name += '_sf{}x{}'.format(*p.sync_crop_size)
+    if p.plcrop:
+        name += '_cpl2' if p.plcrop == 'v2' else '_cpl'
+    if p.mask is not None:
+        m = p.mask
+        name += f'_m{m.block_size}-{m.ratio}'
+        if m.alpha != 'same':
+            name += f'-a{m.alpha}'
+        if m.pseudo_threshold != 'same':
+            name += f'-p{m.pseudo_threshold}'
+        name += f'-{MASK_MODE_TAGS[m.mode]}'
+    return name
+
+
+def build_config(p):
+    """The config dict of one run: ``_base_`` files, overrides and names."""
+    hrda, decoder = split_architecture(p.architecture)
+    model_file = model_base_file(decoder, p.backbone)
+    cfg = {
+        '_base_': ['_base_/default_runtime.py', f'_base_/models/{model_file}',
+                   *dataset_bases(p),
+                   f'_base_/schedules/{p.opt}.py', f'_base_/schedules/{p.schedule}.py'],
+        'n_gpus': p.n_gpus,
+    }
+    if p.gpu_model is not None:
+        cfg['gpu_model'] = p.gpu_model
+    if p.log_level is not None:
+        cfg['log_level'] = p.log_level
+    cfg['seed'] = p.seed
+
+    # Network
+    model = cfg['model'] = {'pretrained': pretrained_file(p.backbone),
+                            'backbone': backbone_cfg(p.backbone), 'decode_head': {}}
+    if 'sfa_' in decoder:  # SegFormer adapter between a MiT and a ResNet-style head
+        model['neck'] = {'type': 'SegFormerAdapter'}
+        model['decode_head']['in_channels'] = 512
+    if '_nodbn' in decoder:  # no batch norm in the decode head
+        model['decode_head']['norm_cfg'] = None
+    if 'dlv3p' in decoder and p.backbone.startswith('mit'):
+        model['decode_head']['c1_in_channels'] = 64
+    outer_crop = p.sync_crop_size or crop_size(p.crop)
+    if hrda is not None:
+        setup_hrda(model, hrda, model_file, outer_crop, p.uda)
+    if p.inference == 'slide':
+        height, width = outer_crop
+        model['test_cfg'] = {
+            'mode': 'slide',
+            'batched_slide': p.batched_slide,
+            # A tuple when taken from sync_crop_size, as the authors' generator wrote it.
+            'crop_size': p.sync_crop_size or [height, width],
+            'stride': [height // 2, width // 2],
+        }
+    elif p.inference != 'whole':
+        raise ValueError(f"unknown inference {p.inference!r}; expected 'whole' or 'slide'")
+
+    # Data and UDA
+    train = {}
+    if p.rcs_T is not None:
+        train['rare_class_sampling'] = {'min_pixels': 3000, 'class_temp': p.rcs_T,
+                                        'min_crop_ratio': p.rcs_min_crop}
+    if p.sync_crop_size is not None:
+        train['sync_crop_size'] = p.sync_crop_size
+    uda = {}
+    if p.plcrop == 'v2':
+        train['target'] = {'crop_pseudo_margins': [30, 240, 30, 30]}
+    elif p.plcrop:
+        uda.update(pseudo_weight_ignore_top=15, pseudo_weight_ignore_bottom=120)
+    if p.mask is not None:
+        uda.update(mask_cfg(p.mask))
+    cfg['data'] = {'samples_per_gpu': p.batch_size, 'workers_per_gpu': p.workers_per_gpu,
+                   'train': train}
+    if uda:
+        cfg['uda'] = uda
+
+    # Optimization: UDA wrappers run their own optimizer step.
+    if p.uda not in ('source-only', 'target-only'):
+        cfg['optimizer_config'] = None
+    custom_keys = {}
+    if p.pmult:
+        custom_keys['head'] = {'lr_mult': 10.0}
+    if p.backbone.startswith('mit'):
+        custom_keys['pos_block'] = {'decay_mult': 0.0}
+        custom_keys['norm'] = {'decay_mult': 0.0}
+    cfg['optimizer'] = {'lr': p.lr, 'paramwise_cfg': {'custom_keys': custom_keys}}
+    cfg['runner'] = {'type': 'IterBasedRunner', 'max_iters': p.iters}
+    cfg['checkpoint_config'] = {'by_epoch': False, 'interval': p.iters, 'max_keep_ckpts': 1}
+    cfg['evaluation'] = {'interval': p.eval_interval or p.iters // 10, 'metric': 'mIoU'}
+
+    # Names
+    crop_tag = '' if p.crop == '512x512' else f'_{p.crop}'
+    decoder_name = p.architecture + ('_sl' if p.inference == 'slide' else '')
+    cfg['exp'] = p.exp
+    cfg['name_dataset'] = f'{p.source}2{p.target}{crop_tag}'
+    cfg['name_architecture'] = f'{decoder_name}_{p.backbone}'
+    cfg['name_encoder'] = p.backbone
+    cfg['name_decoder'] = decoder_name
+    cfg['name_uda'] = uda_name(p)
+    cfg['name_opt'] = (f'{p.opt}_{p.lr}_pm{p.pmult}_{p.schedule}'
+                       f'_{p.n_gpus}x{p.batch_size}_{p.iters // 1000}k')
+    name = (f"{cfg['name_dataset']}_{cfg['name_uda']}_{cfg['name_architecture']}"
+            f'_{p.schedule}')
+    if (p.opt, p.lr, p.pmult) != DEFAULT_OPTIMIZER:
+        name += f'_{p.opt}_{p.lr}_pm{p.pmult}'
+    name += f'_s{p.seed}'
+    for long, short in NAME_ABBREVIATIONS:
+        name = name.replace(long, short)
+    cfg['name'] = name
+    return cfg
+
+
+# ---------------------------------------------------------------------------------------
+# Grid building blocks
+# ---------------------------------------------------------------------------------------
+
+def grid(*axes):
+    """Rows of the cartesian product of ``axes`` (lists of override dicts, or single dicts
+    for settings shared by all rows); the last axis varies fastest."""
+    axes = [axis if isinstance(axis, list) else [axis] for axis in axes]
+    rows = []
+    for combo in itertools.product(*axes):
+        row = {}
+        for overrides in combo:
+            row.update(overrides)
+        rows.append(row)
+    return rows
+
+
+def net(architecture, backbone, **kwargs):
+    return dict(architecture=architecture, backbone=backbone, **kwargs)
+
+
+def seeds(*values):
+    return [dict(seed=s) for s in values]
+
+
+SEEDS = seeds(0, 1, 2)
+SEED0 = seeds(0)
+
+# Settings of the three code bases (the repository an ID comes from).
+DAFORMER = dict(workers_per_gpu=4, target_only_dataset='{target}_half_{crop}')
+HRDA = dict(workers_per_gpu=1)
+MIC = HRDA
+
+# Datasets: source, target, crop and the RCS minimum crop ratio (0.5 of a 512x512 crop,
+# scaled with the crop area).
+GTA2CS = dict(source='gta', target='cityscapes', crop='512x512')
+SYN2CS = dict(source='synthia', target='cityscapes', crop='512x512')
+CS2ACDC = dict(source='cityscapes', target='acdc', crop='512x512')
+CS2DZUR = dict(source='cityscapes', target='darkzurich', crop='512x512')
+CS2CS = dict(source='cityscapes', target='cityscapes', crop='512x512')
+GTACAUG2CS = dict(source='gtaCAug', target='cityscapes', crop='512x512')
+GTAHR2CSHR = dict(source='gtaHR', target='cityscapesHR', crop='1024x1024', rcs_min_crop=2.0)
+SYNHR2CSHR = dict(source='synthiaHR', target='cityscapesHR', crop='1024x1024',
+                  rcs_min_crop=2.0)
+CSHR2ACDCHR = dict(source='cityscapesHR', target='acdcHR', crop='1024x1024',
+                   rcs_min_crop=2.0)
+CSHR2DZURHR = dict(source='cityscapesHR', target='darkzurichHR', crop='1024x1024',
+                   rcs_min_crop=2.0)
+GTACAUGHR2CSHR = dict(source='gtaCAugHR', target='cityscapesHR', crop='1024x1024',
+                      rcs_min_crop=2.0)
+
+# UDA methods and training strategies
+SOURCE_ONLY = dict(uda='source-only')
+TARGET_ONLY = dict(uda='target-only')
+DACS = dict(uda='dacs')
+# DAFormer: RCS, thing-class feature distance, EMA alpha 0.999, pseudo-label cropping.
+DAFORMER_UDA = dict(uda='dacs_a999_fdthings', rcs_T=0.01, plcrop=True)
+# HRDA: the same with the pseudo-label margins cropped in the dataset; without the
+# cropping for ACDC and Dark Zurich (no ego-vehicle hood in the target images).
+HRDA_UDA_NO_CPL = dict(uda='dacs_a999_fdthings', rcs_T=0.01)
+HRDA_UDA = dict(HRDA_UDA_NO_CPL, plcrop='v2')
+SGD = dict(opt='sgd', lr=0.0025, pmult=False)
+ADVSEG = dict(uda='advseg', **SGD)
+MINENT = dict(uda='minent', **SGD)
+# DAFormer ablation: the strategies added one by one.
+DAFORMER_ABLATIONS = [
+    dict(uda='dacs', rcs_T=float('inf')),
+    dict(uda='dacs', rcs_T=0.01),
+    dict(uda='dacs_fd'),
+    dict(uda='dacs_fdthings'),
+    dict(uda='dacs_fdthings', rcs_T=0.01),
+    DAFORMER_UDA,
+]
+
+# Networks
+DLV2 = net('dlv2red', 'r101v1c')
+SEGFORMER = net('segformer', 'mitb5')
+DAFORMER_NET = net('daformer_sepaspp', 'mitb5')
+DAFORMER_DECODERS = ['daformer_conv1', 'upernet', 'upernet_ch256', 'daformer_isa',
+                     'daformer_sepaspp_bottleneck', 'daformer_aspp', 'daformer_sepaspp']
+HRDA_NET = net('hrda1-512-0.1_daformer_sepaspp', 'mitb5', inference='slide')
+HRDA_DLV2 = net('hrda1-512-0.1_dlv2red', 'r101v1c')
+
+
+def hrda_net(hrda):
+    """HRDA with the DAFormer decoder, e.g. ``hrda_net('hrda1-384-0.1')``."""
+    return dict(HRDA_NET, architecture=f'{hrda}_daformer_sepaspp')
+
+DEBUG = dict(iters=2, eval_interval=100, log_level=logging.ERROR)
+
+
+def mic(block_size, ratio=0.7, mode='separatetrgaug', **kwargs):
+    return dict(mask=Mask(block_size, ratio, mode, **kwargs))
+
+
+# ---------------------------------------------------------------------------------------
+# The experiments
+# ---------------------------------------------------------------------------------------
+
+def _experiments():
+    specs = {
+        # --- DAFormer (CVPR 2022) ---
+        1: ('daformer', 'DAFormer: source-only/DACS/target-only of DeepLabV2, DANet, ISANet, '
+            'DeepLabV3+ (R101) and SegFormer (MiT-B5), GTA->CS',
+            grid(GTA2CS,
+                 [DLV2, net('da_nodbn', 'r101v1c'), net('isa_nodbn', 'r101v1c'),
+                  net('dlv3p_nodbn', 'r101v1c'), SEGFORMER],
+                 [SOURCE_ONLY, DACS, TARGET_ONLY], SEEDS)),
+        2: ('daformer', 'DAFormer: decoder/encoder swaps (DeepLabV3+ on MiT-B5, '
+            'SegFormer head on R101), DACS and target-only',
+            grid(GTA2CS, [net('sfa_dlv3p_nodbn', 'mitb5-del'), net('segformer', 'r101v1c')],
+                 [DACS, TARGET_ONLY], SEEDS)),
+        3: ('daformer', 'DAFormer: encoder size (R50, ResNeSt, MiT-B3/B4), '
+            'source-only/DACS/target-only',
+            grid(GTA2CS,
+                 [net('dlv2red', 'r50v1c'), net('dlv2red', 's50'), net('dlv2red', 's101'),
+                  net('dlv2red', 's200'), net('segformer', 'mitb3'),
+                  net('segformer', 'mitb4')],
+                 [SOURCE_ONLY, DACS, TARGET_ONLY], SEED0)),
+        4: ('daformer', 'DAFormer: training without learning-rate warm-up (poly10)',
+            grid(GTA2CS, dict(schedule='poly10'), [DLV2, SEGFORMER],
+                 [DACS, TARGET_ONLY], SEED0)),
+        5: ('daformer', 'DAFormer: RCS, feature distance and pseudo-label '
+            'cropping added one by one (SegFormer; full set also for DeepLabV2)',
+            grid(GTA2CS,
+                 grid(SEGFORMER, DAFORMER_ABLATIONS) + grid(DLV2, DAFORMER_UDA), SEEDS)),
+        6: ('daformer', 'DAFormer: decoder variants on MiT-B5, UDA and target-only',
+            grid(GTA2CS, [net(d, 'mitb5') for d in DAFORMER_DECODERS],
+                 [DAFORMER_UDA, TARGET_ONLY], SEEDS)),
+        7: ('daformer', 'DAFormer: DAFormer on Synthia->CS',
+            grid(SYN2CS, DAFORMER_NET, DAFORMER_UDA, SEEDS)),
+        8: ('daformer', 'DAFormer: DAFormer on CS->ACDC and CS->Dark Zurich',
+            grid([CS2ACDC, CS2DZUR], DAFORMER_NET, DAFORMER_UDA, SEEDS)),
+        100: ('daformer', 'DAFormer start-up test: every network as target-only, 2 iterations',
+              grid(GTA2CS, DEBUG,
+                   [DLV2, net('dlv3p_nodbn', 'r101v1c'), net('da_nodbn', 'r101v1c'),
+                    SEGFORMER, net('isa_nodbn', 'r101v1c'), net('dlv2red', 'r50v1c'),
+                    net('dlv2red', 's50'), net('dlv2red', 's101'), net('dlv2red', 's200'),
+                    net('dlv2red', 'x50-32'), net('dlv2red', 'x101-32'),
+                    net('segformer', 'mitb4'), net('segformer', 'mitb3'),
+                    net('sfa_dlv3p_nodbn', 'mitb5-del'), net('segformer', 'r101v1c')]
+                   + [net(d, 'mitb5') for d in (
+                       'daformer_conv1', 'daformer_isa', 'daformer_sepaspp_bottleneck',
+                       'daformer_aspp', 'daformer_sepaspp', 'upernet', 'upernet_ch256')],
+                   TARGET_ONLY, SEED0)),
+        101: ('daformer', 'DAFormer start-up test: every UDA variant (SegFormer), 2 iterations',
+              grid(GTA2CS, DEBUG, SEGFORMER,
+                   [SOURCE_ONLY, TARGET_ONLY, DACS] + DAFORMER_ABLATIONS, SEED0)),
+        # --- HRDA (ECCV 2022) ---
+        40: ('hrda', 'HRDA: HRDA (DAFormer) on GTA->CS and Synthia->CS',
+             grid([GTAHR2CSHR, SYNHR2CSHR], HRDA_NET, HRDA_UDA, dict(gpu_model=GPU_24GB),
+                  SEEDS)),
+        41: ('hrda', 'HRDA: HRDA with DeepLabV2 for AdvSeg, MinEnt, DACS and '
+             'DAFormer-UDA, low vs. high resolution',
+             grid([dict(**method, **data, **network)
+                   for method, lr_data, hr_data in (
+                       (ADVSEG, GTACAUG2CS, GTACAUGHR2CSHR),
+                       (MINENT, GTACAUG2CS, GTACAUGHR2CSHR),
+                       (DACS, GTA2CS, GTAHR2CSHR),
+                       (HRDA_UDA, GTA2CS, GTAHR2CSHR))
+                   for data, network in ((lr_data, dict(**DLV2, gpu_model=GPU_11GB)),
+                                         (hr_data, dict(**HRDA_DLV2, gpu_model=GPU_24GB)))],
+                  SEEDS)),
+        42: ('hrda', 'HRDA: single-resolution DAFormer with smaller crops, low and '
+             'high resolution',
+             grid(DAFORMER_NET, dict(inference='slide'), HRDA_UDA,
+                  [dict(**GTA2CS, sync_crop_size=(s, s), gpu_model=GPU_11GB)
+                   for s in (128, 256, 384)]
+                  + [dict(**GTA2CS, gpu_model=GPU_11GB),
+                     dict(**GTAHR2CSHR, sync_crop_size=(256, 256), batched_slide=False,
+                          gpu_model=GPU_11GB),
+                     dict(**GTAHR2CSHR, sync_crop_size=(512, 512), gpu_model=GPU_11GB),
+                     dict(**GTAHR2CSHR, sync_crop_size=(768, 768), gpu_model=GPU_24GB)],
+                  SEEDS)),
+        43: ('hrda', 'HRDA: target-only (oracle) DAFormer for each crop size and '
+             'resolution',
+             grid(DAFORMER_NET, dict(inference='slide', source=''), TARGET_ONLY,
+                  [dict(target='cityscapes', crop=f'{s}x{s}', gpu_model=GPU_11GB)
+                   for s in (128, 256, 384, 512)]
+                  + [dict(target='cityscapesHR', crop=f'{s}x{s}',
+                          gpu_model=GPU_11GB if s < 768 else GPU_24GB)
+                     for s in (256, 512, 768)],
+                  SEEDS)),
+        44: ('hrda', 'HRDA: context/detail crop sizes, scales, HR loss weight, '
+             'fusion ablations',
+             grid(HRDA_UDA, dict(gpu_model=GPU_24GB), [
+                 dict(**GTAHR2CSHR, sync_crop_size=(512, 512), **HRDA_NET),
+                 dict(**GTAHR2CSHR, sync_crop_size=(768, 768), **HRDA_NET),
+                 dict(**GTAHR2CSHR, **hrda_net('hrda1-256-0.1')),
+                 dict(**GTAHR2CSHR, **hrda_net('hrda1-384-0.1')),
+                 dict(**GTAHR2CSHR, sync_crop_size=(768, 768), **hrda_net('hrda1-384-0.1')),
+                 dict(**GTA2CS, **hrda_net('hrda1-256-0.1-samescale')),
+                 dict(**GTAHR2CSHR, **hrda_net('hrda1-512-0.1-blurhr')),
+                 dict(**GTAHR2CSHR, **hrda_net('hrda1-512-0-fixedatt-nooverlap')),
+                 dict(**GTAHR2CSHR, **hrda_net('hrda1-512-0-nooverlap')),
+                 *[dict(**GTAHR2CSHR, **hrda_net(f'hrda1-512-{w}'))
+                   for w in ('0', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7')],
+                 *[dict(**GTAHR2CSHR, sync_crop_size=(512, 512),
+                        **hrda_net(f'hrda1-512-0.1-sc{scale}'))
+                   for scale in ('0.25', '0.75')],
+             ], SEEDS)),
+        49: ('hrda', 'HRDA: HRDA on CS->ACDC and CS->Dark Zurich',
+             grid([CSHR2ACDCHR, CSHR2DZURHR], HRDA_NET, HRDA_UDA_NO_CPL,
+                  dict(gpu_model=GPU_24GB), SEEDS)),
+        # --- MIC (CVPR 2023) ---
+        80: ('mic', 'MIC: MIC (HRDA) on GTA->CS, Synthia->CS, CS->ACDC and '
+             'CS->Dark Zurich',
+             grid(HRDA_NET, dict(gpu_model=GPU_24GB),
+                  [dict(**GTAHR2CSHR, **HRDA_UDA, **mic(64)),
+                   dict(**SYNHR2CSHR, **HRDA_UDA, **mic(64)),
+                   dict(**CSHR2ACDCHR, **HRDA_UDA_NO_CPL, **mic(64, mode='separate')),
+                   dict(**CSHR2DZURHR, **HRDA_UDA_NO_CPL, **mic(64, mode='separate'))],
+                  SEEDS)),
+        81: ('mic', 'MIC: MIC with different UDA methods (AdvSeg, MinEnt, DACS, '
+             'DAFormer, HRDA) and networks, GTA->CS',
+             grid([dict(**GTA2CS, **ADVSEG, **DLV2, **mic(32), gpu_model=GPU_11GB),
+                   dict(**GTA2CS, **MINENT, **DLV2, **mic(32), gpu_model=GPU_11GB),
+                   dict(**GTA2CS, **DACS, **DLV2, **mic(32), gpu_model=GPU_11GB),
+                   dict(**GTA2CS, **DAFORMER_UDA, **DLV2, **mic(32), gpu_model=GPU_11GB),
+                   dict(**GTAHR2CSHR, **HRDA_UDA, **HRDA_DLV2, inference='slide',
+                        **mic(64), gpu_model=GPU_24GB),
+                   dict(**GTA2CS, **DAFORMER_UDA, **DAFORMER_NET, **mic(32),
+                        gpu_model=GPU_11GB)],
+                  SEEDS)),
+        82: ('mic', 'MIC: masking source/target images with/without augmentation '
+             '(HRDA)',
+             grid(HRDA_NET, dict(gpu_model=GPU_24GB),
+                  [dict(**GTAHR2CSHR, **HRDA_UDA, **mic(64, mode='separatesrcaug')),
+                   dict(**GTAHR2CSHR, **HRDA_UDA, **mic(64, mode='separateaug')),
+                   dict(**CSHR2ACDCHR, **HRDA_UDA_NO_CPL,
+                        **mic(64, mode='separatesrc')),
+                   dict(**CSHR2ACDCHR, **HRDA_UDA_NO_CPL,
+                        **mic(64, mode='separatetrg'))],
+                  SEEDS)),
+        83: ('mic', 'MIC: MIC components (augmentation, masking, EMA teacher, '
+             'confidence weighting) with DAFormer',
+             grid(GTA2CS, DAFORMER_NET, DAFORMER_UDA,
+                  [dict(**mic(32, mode='separatetrg'), gpu_model=GPU_11GB),
+                   dict(**mic(32, ratio=0), gpu_model=GPU_11GB),
+                   dict(**mic(32, alpha=0), gpu_model=GPU_24GB),
+                   dict(**mic(32, pseudo_threshold=None), gpu_model=GPU_24GB)],
+                  SEEDS)),
+        84: ('mic', 'MIC: mask block size and mask ratio with DAFormer',
+             grid(GTA2CS, DAFORMER_NET, DAFORMER_UDA, dict(gpu_model=GPU_11GB),
+                  [mic(block, ratio) for block in (16, 32, 64, 128)
+                   for ratio in (0.3, 0.5, 0.7, 0.9)
+                   if (block, ratio) != (32, 0.7)],  # the default: exp 81
+                  SEEDS)),
+        85: ('mic', 'MIC: masked image consistency in supervised training '
+             '(CS->CS, source-only DACS)',
+             grid(CS2CS, DAFORMER_NET, dict(uda='dacs_srconly'),
+                  mic(32, mode='separatesrc'), dict(gpu_model=GPU_11GB), SEEDS)),
+    }
+    repos = {'daformer': DAFORMER, 'hrda': HRDA, 'mic': MIC}
+    return {
+        exp_id: Experiment(description,
+                           tuple(Params(exp=exp_id, **{**repos[repo], **row}) for row in rows))
+        for exp_id, (repo, description, rows) in specs.items()
+    }
+
+
+EXPERIMENTS = _experiments()
+
+
+def describe_experiments():
+    """One line per experiment ID: ``ID  (N configs)  description``."""
+    return '\n'.join(f'{exp_id:>4}  ({len(e.grid):>2} configs)  {e.description}'
+                     for exp_id, e in EXPERIMENTS.items())
+
+
+def generate_experiment_cfgs(id):
+    """The config dicts of experiment ``id`` in grid order."""
+    if id not in EXPERIMENTS:
+        raise ValueError(f'unknown experiment ID {id!r}; valid IDs:\n' + describe_experiments())
+    return [build_config(p) for p in EXPERIMENTS[id].grid]

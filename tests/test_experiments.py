@@ -1,0 +1,192 @@
+"""The experiment generator (``experiments.py``) and launcher (``run_experiments.py``)
+against the authors' configs in ``fixtures/experiments`` (416 configs, 22 IDs)."""
+import json
+import math
+import os.path as osp
+import runpy
+import subprocess
+import sys
+
+import pytest
+
+from config_utils import assert_contains, config_to_plain, decode_fixture
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:  # experiments.py and run_experiments.py live at the root
+    sys.path.insert(0, REPO_ROOT)
+import run_experiments  # noqa: E402
+from experiments import EXPERIMENTS, generate_experiment_cfgs  # noqa: E402
+
+EXP_IDS = sorted(EXPERIMENTS)
+
+
+@pytest.fixture(scope='module')
+def experiment_fixtures(fixtures_dir):
+    """``{exp_id: (INDEX entry, [config entries])}``."""
+    root = fixtures_dir / 'experiments'
+    index = json.loads((root / 'INDEX.json').read_text())
+    return {entry['exp_id']: (entry, json.loads((root / entry['file']).read_text())['configs'])
+            for entry in index['experiments']}
+
+
+def first_difference(expected, actual, path=''):
+    """Dotted path and description of the first difference (exact: same keys, same
+    container and value types), or None."""
+    where = path or '<root>'
+    if type(expected) is not type(actual):
+        return f'{where}: expected {type(expected).__name__} {expected!r}, ' \
+               f'got {type(actual).__name__} {actual!r}'
+    if isinstance(expected, dict):
+        for key in sorted(set(expected) | set(actual), key=str):
+            if key not in actual:
+                return f'{path}.{key}: missing (expected {expected[key]!r})'.lstrip('.')
+            if key not in expected:
+                return f'{path}.{key}: unexpected key ({actual[key]!r})'.lstrip('.')
+            diff = first_difference(expected[key], actual[key], f'{path}.{key}'.lstrip('.'))
+            if diff:
+                return diff
+        return None
+    if isinstance(expected, (list, tuple)):
+        if len(expected) != len(actual):
+            return f'{where}: expected {len(expected)} items {expected!r}, got {actual!r}'
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            diff = first_difference(e, a, f'{path}[{i}]')
+            if diff:
+                return diff
+        return None
+    same = expected == actual or (isinstance(expected, float) and math.isnan(expected)
+                                  and math.isnan(actual))
+    return None if same else f'{where}: expected {expected!r}, got {actual!r}'
+
+
+def load_python_config(path):
+    """Top-level variables of a Python config file, ``_base_`` left unresolved."""
+    return {k: v for k, v in runpy.run_path(str(path)).items() if not k.startswith('__')}
+
+
+def resolved_bases(bases, config_dir):
+    return [osp.normpath(osp.join(config_dir, base)) for base in bases]
+
+
+def test_ids_and_counts_match_index(experiment_fixtures):
+    assert sorted(experiment_fixtures) == EXP_IDS
+    for exp_id, (entry, _) in experiment_fixtures.items():
+        assert len(EXPERIMENTS[exp_id].grid) == entry['n_configs'], exp_id
+    assert sum(len(e.grid) for e in EXPERIMENTS.values()) == 416
+
+
+@pytest.mark.parametrize('exp_id', EXP_IDS)
+def test_generated_configs_equal_fixtures(exp_id, experiment_fixtures):
+    entry, configs = experiment_fixtures[exp_id]
+    ours = generate_experiment_cfgs(exp_id)
+    assert [c['name'] for c in ours] == entry['names']
+    assert len(ours) == len(configs)
+    for i, (cfg, fixture) in enumerate(zip(ours, configs)):
+        diff = first_difference(decode_fixture(fixture['generated']), cfg)
+        assert diff is None, f'exp {exp_id} config {i} ({cfg["name"]}): {diff}'
+
+
+@pytest.fixture(scope='module')
+def base_configs_present():
+    runtime = osp.join(REPO_ROOT, 'configs', '_base_', 'default_runtime.py')
+    if not osp.isfile(runtime):
+        pytest.skip(f'{runtime} not found: the _base_ config tree is needed to merge the '
+                    'generated configs')
+
+
+def merge_check_subset(cfgs):
+    """Indices of the configs to merge: the first of each distinct config apart from the
+    seed (seeds change only ``seed`` and the names) and the last one. Merging all 416
+    takes 15-40 s; the exact ``generated`` check above covers all of them."""
+    seen, chosen = set(), []
+    for i, cfg in enumerate(cfgs):
+        content = repr({k: v for k, v in cfg.items() if k != 'seed' and not k.startswith('name')})
+        if content not in seen or i == len(cfgs) - 1:
+            chosen.append(i)
+        seen.add(content)
+    return chosen
+
+
+@pytest.mark.parametrize('exp_id', EXP_IDS)
+def test_merged_configs_contain_fixtures(exp_id, experiment_fixtures, base_configs_present,
+                                         tmp_path):
+    """The generated configs, written as Python files and merged with their ``_base_``
+    files by mmcv, hold every key of the authors' merged configs."""
+    from mmcv import Config
+    _, configs = experiment_fixtures[exp_id]
+    cfgs = generate_experiment_cfgs(exp_id)
+    for i in merge_check_subset(cfgs):
+        cfg, fixture = cfgs[i], configs[i]
+        path = tmp_path / f'{i}.py'
+        run_experiments.write_config(cfg, str(path))
+        merged = config_to_plain(Config.fromfile(str(path)))
+        assert_contains(decode_fixture(fixture['merged']), merged, path=cfg['name'])
+
+
+def test_unknown_id_lists_valid_ids():
+    with pytest.raises(ValueError) as info:
+        generate_experiment_cfgs(9)
+    message = str(info.value)
+    assert 'unknown experiment ID 9' in message
+    for exp_id, experiment in EXPERIMENTS.items():
+        assert f'{exp_id:>4}  ' in message and experiment.description in message
+
+
+def test_list_prints_ids_descriptions_counts():
+    out = subprocess.run([sys.executable, 'run_experiments.py', '--list'], cwd=REPO_ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    lines = out.strip().splitlines()
+    assert len(lines) == len(EXPERIMENTS)
+    for line, (exp_id, experiment) in zip(lines, EXPERIMENTS.items()):
+        assert line.split()[0] == str(exp_id)
+        assert f'({len(experiment.grid):>2} configs)' in line
+        assert line.endswith(experiment.description)
+
+
+def test_startup_test_dry_run_writes_configs_and_commands(tmp_path):
+    out = subprocess.run(
+        [sys.executable, 'run_experiments.py', '--exp', '7', '--startup-test', '--dry-run',
+         '--out-dir', str(tmp_path)],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
+    cfgs = generate_experiment_cfgs(7)
+    commands = [line.strip() for line in out.splitlines() if 'tools/train.py' in line]
+    assert len(commands) == len(cfgs) == 3
+    for cfg, command in zip(cfgs, commands):
+        path = tmp_path / '7' / f"{cfg['name']}.py"
+        assert f"tools/train.py {path} --work-dir work_dirs/7/{cfg['name']}" in command
+        assert command.startswith(sys.executable)
+        assert command.endswith('--cfg-options runner.max_iters=2 evaluation.interval=2 '
+                                'checkpoint_config.interval=2 data.workers_per_gpu=0 '
+                                'log_config.interval=1')
+        written = load_python_config(path)
+        assert resolved_bases(written.pop('_base_'), path.parent) == \
+            resolved_bases(cfg['_base_'], osp.join(REPO_ROOT, 'configs'))
+        assert first_difference({k: v for k, v in cfg.items() if k != '_base_'},
+                                written) is None
+
+
+@pytest.mark.parametrize('exp_id,index', [(5, 0), (44, 0), (44, 16), (83, 9)])
+def test_written_config_keeps_tuples_inf_none(exp_id, index, tmp_path):
+    """rcsinf (float inf), sync/HR crop sizes (tuples), mask_pseudo_threshold=None."""
+    cfg = generate_experiment_cfgs(exp_id)[index]
+    path = tmp_path / 'cfg.py'
+    run_experiments.write_config(cfg, str(path))
+    written = load_python_config(path)
+    written['_base_'] = cfg['_base_']
+    assert first_difference(cfg, written) is None
+
+
+def test_failed_training_stops_and_names_config(tmp_path, monkeypatch, capsys):
+    calls = []
+
+    def failing_run(cmd, cwd):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 3)
+
+    monkeypatch.setattr(run_experiments.subprocess, 'run', failing_run)
+    with pytest.raises(SystemExit) as info:
+        run_experiments.main(['--exp', '7', '--out-dir', str(tmp_path)])
+    name = generate_experiment_cfgs(7)[0]['name']
+    assert len(calls) == 1
+    assert f'training of {name} failed (exit code 3)' in str(info.value)
+    assert str(tmp_path / '7' / f'{name}.py') in str(info.value)
