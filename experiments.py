@@ -409,9 +409,11 @@ SEEDS = seeds(0, 1, 2)
 SEED0 = seeds(0)
 
 # Settings of the three code bases (the repository an ID comes from).
-DAFORMER = dict(workers_per_gpu=4, target_only_dataset='{target}_half_{crop}')
-HRDA = dict(workers_per_gpu=1)
-MIC = HRDA
+REPOSITORIES = {
+    'daformer': dict(workers_per_gpu=4, target_only_dataset='{target}_half_{crop}'),
+    'hrda': dict(workers_per_gpu=1),
+    'mic': dict(workers_per_gpu=1),
+}
 
 # Datasets: source, target, crop and the RCS minimum crop ratio (0.5 of a 512x512 crop,
 # scaled with the crop area).
@@ -468,6 +470,8 @@ def hrda_net(hrda):
     """HRDA with the DAFormer decoder, e.g. ``hrda_net('hrda1-384-0.1')``."""
     return dict(HRDA_NET, architecture=f'{hrda}_daformer_sepaspp')
 
+
+# The authors' start-up tests: 2 iterations, errors only in the log.
 DEBUG = dict(iters=2, eval_interval=100, log_level=logging.ERROR)
 
 
@@ -633,10 +637,9 @@ def _experiments():
              grid(CS2CS, DAFORMER_NET, dict(uda='dacs_srconly'),
                   mic(32, mode='separatesrc'), dict(gpu_model=GPU_11GB), SEEDS)),
     }
-    repos = {'daformer': DAFORMER, 'hrda': HRDA, 'mic': MIC}
     return {
-        exp_id: Experiment(description,
-                           tuple(Params(exp=exp_id, **{**repos[repo], **row}) for row in rows))
+        exp_id: Experiment(description, tuple(
+            Params(exp=exp_id, **{**REPOSITORIES[repo], **row}) for row in rows))
         for exp_id, (repo, description, rows) in specs.items()
     }
 
