@@ -4,7 +4,7 @@ import torch
 
 from mmseg.models.builder import HEADS
 from mmseg.models.utils import build_layer
-from mmseg.ops import resize
+from mmseg.models.utils.embed import embed_levels
 
 from .decode_head import BaseDecodeHead
 
@@ -44,15 +44,5 @@ class DAFormerHead(BaseDecodeHead):
 
     def forward(self, inputs):
         """inputs: 4 maps N×C_i×H_i×W_i → logits N×num_classes×H_0×W_0 (stride 4)."""
-        x = inputs
-        n = x[-1].shape[0]
-        os_size = x[0].size()[2:]
-        embedded = []
-        for i in self.in_index:
-            e = self.embed_layers[str(i)](x[i])
-            if e.dim() == 3:  # tokens from the mlp embedding
-                e = e.permute(0, 2, 1).contiguous().reshape(n, -1, x[i].shape[2], x[i].shape[3])
-            if e.size()[2:] != os_size:
-                e = resize(e, size=os_size, mode='bilinear', align_corners=self.align_corners)
-            embedded.append(e)
+        embedded = embed_levels(self.embed_layers, inputs, self.in_index, self.align_corners)
         return self.cls_seg(self.fuse_layer(torch.cat(embedded, dim=1)))

@@ -4,7 +4,7 @@ from mmcv.cnn import ConvModule
 
 from mmseg.models.builder import HEADS
 from mmseg.models.utils import MLP
-from mmseg.ops import resize
+from mmseg.models.utils.embed import embed_levels
 
 from .decode_head import BaseDecodeHead
 
@@ -33,16 +33,7 @@ class SegFormerHead(BaseDecodeHead):
 
     def forward(self, inputs):
         """inputs: 4 maps N×C_i×H_i×W_i → logits N×num_classes×H_0×W_0."""
-        x = inputs
-        n = x[-1].shape[0]
-        os_size = x[0].size()[2:]
-        embedded = []
-        for i in self.in_index:
-            e = self.linear_c[str(i)](x[i]).permute(0, 2, 1).reshape(
-                n, -1, x[i].shape[2], x[i].shape[3])
-            if e.size()[2:] != os_size:
-                e = resize(e, size=os_size, mode='bilinear', align_corners=False)
-            embedded.append(e)
+        embedded = embed_levels(self.linear_c, inputs, self.in_index)
         fused = self.linear_fuse(torch.cat(embedded, dim=1))
         if self.dropout is not None:
             fused = self.dropout(fused)
