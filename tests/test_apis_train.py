@@ -5,7 +5,8 @@ from mmcv import Config
 from mmcv.parallel import MMDataParallel
 
 from mmseg.apis import init_random_seed, set_random_seed
-from mmseg.apis.train import log_hooks_config, wrap_model
+from mmseg.apis.parallel import wrap_model
+from mmseg.apis.train import log_hooks_config
 
 
 def test_set_random_seed_is_reproducible():
@@ -45,7 +46,7 @@ def test_wrap_model_on_cpu():
 def test_fix_mmcv_scatter_streams_accepts_gpu_ids(monkeypatch):
     from mmcv.parallel import _functions
 
-    from mmseg.apis.train import fix_mmcv_scatter_streams
+    from mmseg.apis.parallel import fix_mmcv_scatter_streams
     seen = []
     monkeypatch.setattr(_functions, '_get_stream', lambda device: seen.append(device))
     fix_mmcv_scatter_streams()

@@ -20,7 +20,7 @@ from mmcv.runner import get_dist_info, init_dist
 
 from mmseg.apis import (build_test_segmentor, load_config, load_segmentor_checkpoint,
                         multi_gpu_test, single_gpu_test)
-from mmseg.apis.train import wrap_model
+from mmseg.apis.parallel import wrap_model
 from mmseg.datasets import build_dataloader, build_dataset
 
 # Image ratios of multi-scale testing when the config names none (mmseg 0.x --aug-test).
