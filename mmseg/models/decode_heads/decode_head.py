@@ -52,6 +52,8 @@ class BaseDecodeHead(BaseModule, metaclass=ABCMeta):
         self.conv_seg = nn.Conv2d(channels, num_classes, kernel_size=1)
         self.dropout = nn.Dropout2d(dropout_ratio) if dropout_ratio > 0 else None
         normal_init(self.conv_seg, mean=0, std=0.01)
+        # Detached outputs of the last forward pass, for the UDA debug images.
+        self.debug_output = {}
 
     def extra_repr(self):
         return (f'input_transform={self.input_transform}, ignore_index={self.ignore_index}, '
@@ -90,6 +92,8 @@ class BaseDecodeHead(BaseModule, metaclass=ABCMeta):
 
     def forward_train(self, inputs, img_metas, gt_semantic_seg, train_cfg, seg_weight=None):
         seg_logits = self.forward(inputs)
+        main = seg_logits[0] if isinstance(seg_logits, (tuple, list)) else seg_logits
+        self.debug_output = dict(logits=main.detach())
         return self.losses(seg_logits, gt_semantic_seg, seg_weight)
 
     def forward_test(self, inputs, img_metas, test_cfg):

@@ -82,7 +82,6 @@ class HRDAHead(BaseDecodeHead):
         self.hr_slide_inference = hr_slide_inference
         self.debug_output_attention = debug_output_attention
         self.hr_crop_box = None
-        self.debug_output = {}
 
     def set_hr_crop_box(self, box):
         self.hr_crop_box = box
@@ -105,7 +104,7 @@ class HRDAHead(BaseDecodeHead):
                            (x1, w_img - x2, y1, h_img - y2))
             count[:, :, y1:y2, x1:x2] += 1
         assert (count == 0).sum() == 0
-        self.debug_output['hr_window_logits'] = window_logits
+        self.debug_output['hr_window_logits'] = window_logits.detach()
         return preds / count
 
     def get_scale_attention(self, inp):
@@ -143,20 +142,20 @@ class HRDAHead(BaseDecodeHead):
         fused_seg = att * hr_seg_inserted + up_lr_seg
         if self.debug_output_attention:
             fused_seg = attention_map(att, fused_seg)
-        self.debug_output.update(lr_logits=lr_seg, hr_logits=hr_seg, attention=att)
+        self.debug_output.update(logits=fused_seg.detach(), lr_logits=lr_seg.detach(),
+                                 hr_logits=hr_seg.detach(),
+                                 attention=att.detach() if torch.is_tensor(att) else att)
         return fused_seg, lr_seg, hr_seg
 
     def reset_crop(self):
         self.hr_crop_box = None
 
-    def forward_train(self, inputs, img_metas, gt_semantic_seg, train_cfg, seg_weight=None,
-                      return_logits=False):
+    def forward_train(self, inputs, img_metas, gt_semantic_seg, train_cfg, seg_weight=None):
         if self.enable_hr_crop and self.hr_crop_box is None:
             raise RuntimeError('HRDAHead: the segmentor must set the detail crop box first')
+        self.debug_output = {}
         seg_logits = self.forward(inputs)
         losses = self.losses(seg_logits, gt_semantic_seg, seg_weight)
-        if return_logits:
-            losses['logits'] = seg_logits
         self.reset_crop()
         return losses
 

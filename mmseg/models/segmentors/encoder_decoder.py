@@ -123,6 +123,16 @@ class EncoderDecoder(BaseSegmentor):
                                                              seg_weight))
         return losses
 
+    def debug_snapshot(self):
+        """The decode head's detached outputs of the last training forward pass."""
+        return dict(self.decode_head.debug_output)
+
+    def debug_panels(self, snapshot, prefix):
+        """Debug-image panels (title, kind, N×h×w tensor) of a ``debug_snapshot()``."""
+        if 'logits' not in snapshot:
+            return []
+        return [(f'{prefix} Pred', 'label', snapshot['logits'].argmax(1))]
+
     def slide_inference(self, img, img_meta, rescale):
         """Average the logits of overlapping windows. img: N×3×H×W → N×C×H×W (or ori size)."""
         h_stride, w_stride = self.test_cfg['stride']

@@ -114,7 +114,6 @@ class HRDAEncoderDecoder(EncoderDecoder):
                       return_feat=False):
         """Training with a random detail crop. Returns losses (+ ``features`` of
         ``feature_scale``, or of every scale for 'all')."""
-        self.decode_head.debug_output = {}
         self.last_train_crop_box = {}
         box = None
         if self.hr_crop_size is not None:
@@ -133,6 +132,17 @@ class HRDAEncoderDecoder(EncoderDecoder):
         if self.with_auxiliary_head:
             raise ValueError('HRDAEncoderDecoder does not support auxiliary heads')
         return losses
+
+    def debug_panels(self, snapshot, prefix):
+        """Fused, context (LR) and detail (HR crop) predictions and the scale attention of
+        a training forward pass (``snapshot = debug_snapshot()``)."""
+        panels = super().debug_panels(snapshot, f'{prefix} Fused')
+        if 'lr_logits' in snapshot:
+            panels += [(f'{prefix} LR', 'label', snapshot['lr_logits'].argmax(1)),
+                       (f'{prefix} HR', 'label', snapshot['hr_logits'].argmax(1))]
+        if torch.is_tensor(snapshot.get('attention')):
+            panels.append((f'{prefix} Scale Att.', 'map', snapshot['attention'].mean(1)))
+        return panels
 
     def inference(self, img, img_meta, rescale):
         """Softmax probabilities, or the raw attention map with ``debug_output_attention``."""

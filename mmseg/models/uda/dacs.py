@@ -14,7 +14,6 @@ from mmseg.models.utils.dacs_transforms import (StrongTransform, class_mix_batch
 from .debug_writer import DebugImageWriter, default_palette
 from .ema_teacher import EMATeacher
 from .feature_distance import masked_feature_distance, thing_class_mask
-from .masking_consistency_module import MaskingConsistencyModule
 from .uda_decorator import UDADecorator
 
 
@@ -69,15 +68,7 @@ class DACS(UDADecorator):
         if self.enable_fdist:
             self.imnet_model = build_segmentor(deepcopy(self.model_cfg))
             self.imnet_model.requires_grad_(False)
-        self.mic = None
-        if mask_mode is not None:
-            self.mic = MaskingConsistencyModule(
-                self.model_cfg, mask_mode=mask_mode, mask_alpha=mask_alpha,
-                mask_pseudo_threshold=mask_pseudo_threshold, mask_lambda=mask_lambda,
-                mask_generator=mask_generator, alpha=alpha, pseudo_threshold=pseudo_threshold,
-                pseudo_weight_ignore_top=pseudo_weight_ignore_top,
-                pseudo_weight_ignore_bottom=pseudo_weight_ignore_bottom,
-                strong_transform=self.strong_transform, source_only=source_only)
+        self.mic = self.build_mic(locals(), self.strong_transform, source_only=source_only)
         log_config = self.train_cfg.get('log_config', {}) if self.train_cfg else {}
         self.debug_writer = DebugImageWriter(
             self.train_cfg.get('work_dir') if self.train_cfg else None,
@@ -144,6 +135,7 @@ class DACS(UDADecorator):
         self.strong_transform.new_iteration()
 
         log_vars, debug = self.train_source(img, img_metas, gt_semantic_seg)  # steps 2-3
+        predictions = [('Src', student.debug_snapshot())]
 
         pseudo_label = pseudo_weight = mixed = None
         if not self.source_only:
@@ -157,25 +149,28 @@ class DACS(UDADecorator):
                 mix_losses = student.forward_train(mixed[0], img_metas, mixed[1],  # step 6
                                                    seg_weight=mixed[2])
             log_vars.update(self._backward(mix_losses, 'mix'))
+            predictions.append(('Mix', student.debug_snapshot()))
             debug['Domain Mask'] = torch.cat(masks)
 
         if self.mic is not None:  # step 7
-            with self.autocast():
-                masked_losses = self.mic(student, img, img_metas, gt_semantic_seg, target_img,
-                                         target_img_metas, valid_pseudo_mask, pseudo_label,
-                                         pseudo_weight)
-            log_vars.update(self._backward(masked_losses, 'masked'))
+            log_vars.update(self.train_masked(img, img_metas, gt_semantic_seg, target_img,
+                                              target_img_metas, valid_pseudo_mask,
+                                              pseudo_label, pseudo_weight))
+            predictions.append(('Masked', student.debug_snapshot()))
 
         self.debug_writer.maybe_write(  # step 8
             self.local_iter,
             lambda: self.debug_panels(img, gt_semantic_seg, target_img, pseudo_label,
-                                      pseudo_weight, mixed, debug),
+                                      pseudo_weight, mixed, debug, predictions),
             img_metas[0]['img_norm_cfg'],
             getattr(self, 'PALETTE', None) or default_palette(self.num_classes))
         self.local_iter += 1  # step 9
         return log_vars
 
-    def debug_panels(self, img, gt, target_img, pseudo_label, pseudo_weight, mixed, debug):
+    def debug_panels(self, img, gt, target_img, pseudo_label, pseudo_weight, mixed, debug,
+                     predictions):
+        """Inputs, (pseudo-)labels, masks and, per student pass (source, mixed, masked),
+        its prediction — for HRDA also the LR/HR predictions and the scale attention."""
         panels = [('Source Image', 'image', img), ('Target Image', 'image', target_img),
                   ('Source Seg GT', 'label', gt)]
         if pseudo_label is not None:
@@ -189,4 +184,6 @@ class DACS(UDADecorator):
                        ('Scaled GT', 'label', debug['Scaled GT'])]
         if self.mic is not None:
             panels += self.mic.debug_panels()
+        for prefix, snapshot in predictions:
+            panels += self.get_model().debug_panels(snapshot, prefix)
         return panels

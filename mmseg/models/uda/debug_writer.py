@@ -9,7 +9,6 @@ import numpy as np
 import torch
 
 
-
 def default_palette(num_classes):
     """Fixed pseudo-random colours when the model carries no ``PALETTE``."""
     return np.random.RandomState(42).randint(0, 255, size=(num_classes, 3))
@@ -76,6 +75,8 @@ class DebugImageWriter:
             for ax in axes.flat:
                 ax.axis('off')
             for ax, (title, kind, value) in zip(axes.flat, panels):
+                if j >= len(value):  # e.g. MIC 'separate' masks one source + one target
+                    continue
                 image, style = to_panel(value[j], kind, img_norm_cfg, palette)
                 ax.imshow(image, **style)
                 ax.set_title(title, fontsize=9)

@@ -4,7 +4,6 @@ from abc import abstractmethod
 
 from mmseg.models.utils.dacs_transforms import StrongTransform
 
-from .masking_consistency_module import MaskingConsistencyModule
 from .uda_decorator import UDADecorator
 
 
@@ -21,17 +20,9 @@ class TargetLossUDA(UDADecorator):
                  debug_img_interval=1000, max_iters=None, train_cfg=None, test_cfg=None,
                  init_cfg=None):
         super().__init__(model, max_iters, train_cfg, test_cfg, init_cfg)
-        self.mic = None
-        if mask_mode is not None:
-            self.mic = MaskingConsistencyModule(
-                self.model_cfg, mask_mode=mask_mode, mask_alpha=mask_alpha,
-                mask_pseudo_threshold=mask_pseudo_threshold, mask_lambda=mask_lambda,
-                mask_generator=mask_generator, alpha=alpha, pseudo_threshold=pseudo_threshold,
-                pseudo_weight_ignore_top=pseudo_weight_ignore_top,
-                pseudo_weight_ignore_bottom=pseudo_weight_ignore_bottom,
-                strong_transform=StrongTransform(color_jitter_strength,
-                                                 color_jitter_probability, blur),
-                host_has_teacher=False)
+        self.mic = self.build_mic(
+            locals(), StrongTransform(color_jitter_strength, color_jitter_probability, blur),
+            host_has_teacher=False)
 
     @abstractmethod
     def train_target(self, img, img_metas, target_img, target_img_metas):
@@ -45,9 +36,7 @@ class TargetLossUDA(UDADecorator):
         log_vars, _ = self.train_source_ce(img, img_metas, gt_semantic_seg)
         log_vars.update(self.train_target(img, img_metas, target_img, target_img_metas))
         if self.mic is not None:
-            with self.autocast():
-                masked_losses = self.mic(student, img, img_metas, gt_semantic_seg, target_img,
-                                         target_img_metas, valid_pseudo_mask)
-            log_vars.update(self._backward(masked_losses, 'masked'))
+            log_vars.update(self.train_masked(img, img_metas, gt_semantic_seg, target_img,
+                                              target_img_metas, valid_pseudo_mask))
         self.local_iter += 1
         return log_vars

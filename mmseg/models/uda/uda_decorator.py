@@ -5,6 +5,13 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.segmentors.encoder_decoder import add_prefix
 from mmseg.models.utils.precision import MixedPrecision
 
+from .masking_consistency_module import MaskingConsistencyModule
+
+# Constructor arguments of the UDA wrappers that configure MIC and its teacher.
+MIC_SETTINGS = ('mask_mode', 'mask_alpha', 'mask_pseudo_threshold', 'mask_lambda',
+                'mask_generator', 'alpha', 'pseudo_threshold', 'pseudo_weight_ignore_top',
+                'pseudo_weight_ignore_bottom')
+
 
 class UDADecorator(BaseSegmentor):
     """Wraps the student segmentor ``model``; inference is delegated to it.
@@ -36,6 +43,17 @@ class UDADecorator(BaseSegmentor):
         for teacher in self.teachers():
             teacher.autocast = self.autocast
 
+    def build_mic(self, settings, strong_transform, source_only=False, host_has_teacher=True):
+        """The MIC module when ``settings['mask_mode']`` is set, else None.
+
+        settings: the wrapper's constructor arguments (at least ``MIC_SETTINGS``).
+        """
+        if settings['mask_mode'] is None:
+            return None
+        return MaskingConsistencyModule(
+            self.model_cfg, strong_transform=strong_transform, source_only=source_only,
+            host_has_teacher=host_has_teacher, **{k: settings[k] for k in MIC_SETTINGS})
+
     def teachers(self):
         """Every EMA teacher of this wrapper (DACS's and MIC's own)."""
         found = [getattr(self, 'teacher', None)]
@@ -64,6 +82,15 @@ class UDADecorator(BaseSegmentor):
                                                     return_feat=True)
         features = losses.pop('features')
         return self._backward(losses, retain_graph=retain_graph), features
+
+    def train_masked(self, img, img_metas, gt_semantic_seg, target_img, target_img_metas,
+                     valid_pseudo_mask=None, pseudo_label=None, pseudo_weight=None):
+        """MIC step: the student's loss on the masked images, back-propagated now.
+        Returns its log (``masked.*``)."""
+        with self.autocast():
+            losses = self.mic(self.get_model(), img, img_metas, gt_semantic_seg, target_img,
+                              target_img_metas, valid_pseudo_mask, pseudo_label, pseudo_weight)
+        return self._backward(losses, 'masked')
 
     def get_model(self):
         """The student (unwrapped from DDP if needed)."""
