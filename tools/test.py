@@ -16,11 +16,11 @@ import mmcv
 import torch
 from mmcv import DictAction
 from mmcv.parallel import MMDataParallel
-from mmcv.runner import get_dist_info, init_dist
+from mmcv.runner import get_dist_info
 
 from mmseg.apis import (build_test_segmentor, load_config, load_segmentor_checkpoint,
                         multi_gpu_test, single_gpu_test)
-from mmseg.apis.parallel import wrap_model
+from mmseg.apis.parallel import init_distributed, wrap_model
 from mmseg.datasets import build_dataloader, build_dataset
 
 # Image ratios of multi-scale testing when the config names none (mmseg 0.x --aug-test).
@@ -125,7 +125,7 @@ def main(argv=None):
 
     distributed = args.launcher != 'none'
     if distributed:
-        init_dist(args.launcher, **cfg.get('dist_params', {}))
+        init_distributed(args.launcher, cfg.get('dist_params', {}).get('backend'))
     cfg.gpu_ids = [0]
     use_cuda = args.device != 'cpu' and torch.cuda.is_available()
 

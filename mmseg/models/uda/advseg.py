@@ -3,6 +3,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmseg.models.builder import UDA
+from mmseg.models.utils.gradient_sync import average_gradients
 
 from .fc_discriminator import FCDiscriminator
 from .target_losses_base import TargetLossUDA
@@ -49,9 +50,11 @@ class AdvSeg(TargetLossUDA):
             group['lr'] = poly_lr(self.lr_D, self.local_iter, self.max_iters or 1,
                                   self.lr_D_power, self.lr_D_min)
         log_vars = self(**data_batch)
-        self.optimizer_D.step()
+        average_gradients(self.model_D)  # no-op unless distributed
+        average_gradients(self.get_model())
+        self.precision.step(self.optimizer_D, update=False)
         self.model_D.zero_grad(set_to_none=True)
-        optimizer.step()
+        self.precision.step(optimizer)
         return dict(log_vars=log_vars, num_samples=len(data_batch['img_metas']))
 
     def train_target(self, img, img_metas, target_img, target_img_metas):

@@ -8,19 +8,12 @@ import os
 import numpy as np
 import torch
 
+from mmseg.utils.visualization import colorize
+
 
 def default_palette(num_classes):
     """Fixed pseudo-random colours when the model carries no ``PALETTE``."""
     return np.random.RandomState(42).randint(0, 255, size=(num_classes, 3))
-
-
-def colorize_label(label, palette, ignore_index=255):
-    """label: H×W int array → H×W×3 uint8 RGB (ignore → black)."""
-    palette = np.asarray(palette, dtype=np.uint8)
-    out = np.zeros((*label.shape, 3), dtype=np.uint8)
-    valid = (label >= 0) & (label < len(palette))
-    out[valid] = palette[label[valid]]
-    return out
 
 
 def denormalize(img, img_norm_cfg):
@@ -37,7 +30,7 @@ def to_panel(value, kind, img_norm_cfg, palette):
         return denormalize(value, img_norm_cfg), {}
     value = value.detach().float().cpu().squeeze().numpy()
     if kind == 'label':
-        return colorize_label(value.astype(np.int64), palette), {}
+        return colorize(value.astype(np.int64), palette), {}
     return value, dict(cmap='viridis', vmin=0, vmax=1)
 
 

@@ -3,6 +3,7 @@ from copy import deepcopy
 from mmseg.models.builder import build_segmentor
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.segmentors.encoder_decoder import add_prefix
+from mmseg.models.utils.gradient_sync import average_gradients
 from mmseg.models.utils.precision import MixedPrecision
 
 from .masking_consistency_module import MaskingConsistencyModule
@@ -118,10 +119,12 @@ class UDADecorator(BaseSegmentor):
     def train_step(self, data_batch, optimizer, **kwargs):
         """zero_grad → forward_train (backward inside) → step.
 
+        Distributed, the student's gradients are averaged over the ranks before the step.
         Returns ``dict(log_vars, num_samples)``; no 'loss' (nothing left to back-propagate).
         """
         optimizer.zero_grad()
         log_vars = self(**data_batch)
+        average_gradients(self.get_model())  # no-op unless distributed
         self.precision.step(optimizer)
         log_vars.pop('loss', None)
         return dict(log_vars=log_vars, num_samples=len(data_batch['img_metas']))

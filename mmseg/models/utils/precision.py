@@ -31,11 +31,14 @@ class MixedPrecision:
             loss = self.scaler.scale(loss)
         loss.backward(retain_graph=retain_graph)
 
-    def step(self, optimizer):
+    def step(self, optimizer, update=True):
+        """Step ``optimizer`` (float16: unscale its gradients, skip on inf/NaN); ``update``
+        the loss scale afterwards — False when another optimizer steps next."""
         if self.scaler is None:
             optimizer.step()
-        else:
-            self.scaler.step(optimizer)
+            return
+        self.scaler.step(optimizer)
+        if update:
             self.scaler.update()
 
     def state_dict(self):
