@@ -40,6 +40,9 @@ def build_segmentor(cfg, train_cfg=None, test_cfg=None):
     return SEGMENTORS.build(cfg, default_args=dict(train_cfg=train_cfg, test_cfg=test_cfg))
 
 
+NONFINITE_LOSS_POLICIES = ('stop', 'skip')
+
+
 def build_train_model(cfg, train_cfg=None, test_cfg=None):
     """The model that training optimises: the UDA wrapper when ``cfg.uda`` exists (with
     ``cfg.model`` injected as ``uda.model``), the plain segmentor otherwise; the speed
@@ -53,4 +56,8 @@ def build_train_model(cfg, train_cfg=None, test_cfg=None):
         model = build_segmentor(cfg.model, train_cfg=train_cfg, test_cfg=test_cfg)
     from mmseg.models.utils.optimization import apply_optimization
     apply_optimization(model, cfg.get('optimization'))
+    model.nonfinite_loss = cfg.get('nonfinite_loss', 'stop')
+    if model.nonfinite_loss not in NONFINITE_LOSS_POLICIES:
+        raise ValueError(f'cfg.nonfinite_loss must be one of {NONFINITE_LOSS_POLICIES}, got '
+                         f'{model.nonfinite_loss!r}')
     return model

@@ -1,3 +1,5 @@
+import math
+import warnings
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
 
@@ -15,6 +17,10 @@ class BaseSegmentor(BaseModule, metaclass=ABCMeta):
     def __init__(self, init_cfg=None):
         super().__init__(init_cfg)
         self.fp16_enabled = False
+        # What a NaN/Inf loss term does (cfg.nonfinite_loss): 'stop' raises, 'skip' drops
+        # the optimizer step. Either way nothing non-finite reaches the weights.
+        self.nonfinite_loss = 'stop'
+        self.train_steps = 0  # iterations run by this process (for messages)
 
     @property
     def with_neck(self):
@@ -78,7 +84,30 @@ class BaseSegmentor(BaseModule, metaclass=ABCMeta):
         optimizer hook does backward and step."""
         losses = self(**data_batch)
         loss, log_vars = self._parse_losses(losses)
+        self.train_steps += 1
+        if not self.losses_are_finite(log_vars, self.train_steps):
+            # A fresh zero with no path to the weights: backward leaves every gradient
+            # None and the optimizer skips the parameters.
+            loss = torch.zeros((), device=loss.device, requires_grad=True)
         return dict(loss=loss, log_vars=log_vars, num_samples=len(data_batch['img_metas']))
+
+    def losses_are_finite(self, log_vars, iteration):
+        """False (``nonfinite_loss='skip'``, with a warning) or FloatingPointError
+        ('stop') when a logged term is NaN/Inf; the message names the terms and the
+        iteration (counted from the start of this process, or the UDA ``local_iter``)."""
+        bad = {k: v for k, v in log_vars.items() if not math.isfinite(v)}
+        if not bad:
+            return True
+        terms = ', '.join(f'{k}={v}' for k, v in bad.items())
+        if self.nonfinite_loss == 'skip':
+            warnings.warn(f'non-finite loss at iteration {iteration} ({terms}); the optimizer '
+                          "step is skipped (cfg.nonfinite_loss='skip')")
+            return False
+        raise FloatingPointError(
+            f'non-finite loss at iteration {iteration}: {terms}. Training stops before the '
+            'optimizer step, so the weights and checkpoints stay finite. Lower the learning '
+            "rate or enable mixed precision carefully; cfg.nonfinite_loss='skip' skips such "
+            'steps instead.')
 
     def val_step(self, data_batch, **kwargs):
         return self(**data_batch, **kwargs)

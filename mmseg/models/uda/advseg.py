@@ -50,6 +50,10 @@ class AdvSeg(TargetLossUDA):
             group['lr'] = poly_lr(self.lr_D, self.local_iter, self.max_iters or 1,
                                   self.lr_D_power, self.lr_D_min)
         log_vars = self(**data_batch)
+        if not self.losses_are_finite(log_vars, self.local_iter):
+            optimizer.zero_grad(set_to_none=True)
+            self.optimizer_D.zero_grad(set_to_none=True)
+            return dict(log_vars=log_vars, num_samples=len(data_batch['img_metas']))
         average_gradients(self.model_D)  # no-op unless distributed
         average_gradients(self.get_model())
         self.precision.step(self.optimizer_D, update=False)

@@ -124,6 +124,9 @@ class UDADecorator(BaseSegmentor):
         """
         optimizer.zero_grad()
         log_vars = self(**data_batch)
+        if not self.losses_are_finite(log_vars, self.local_iter):
+            optimizer.zero_grad(set_to_none=True)
+            return dict(log_vars=log_vars, num_samples=len(data_batch['img_metas']))
         average_gradients(self.get_model())  # no-op unless distributed
         self.precision.step(optimizer)
         log_vars.pop('loss', None)
