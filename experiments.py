@@ -101,7 +101,7 @@ class Params:
 
 class Experiment(NamedTuple):
     description: str
-    grid: Tuple[Params, ...]
+    grid: Tuple[Any, ...]  # Params rows (paper IDs) or SynthShiftRun rows (ID 0)
 
 
 # ---------------------------------------------------------------------------------------
@@ -644,7 +644,54 @@ def _experiments():
     }
 
 
-EXPERIMENTS = _experiments()
+# ---------------------------------------------------------------------------------------
+# Experiment 0: the embedded SynthShift benchmark (configs/synthshift, CPU, minutes)
+# ---------------------------------------------------------------------------------------
+
+SYNTHSHIFT_METHODS = ('source_only', 'dacs', 'daformer', 'hrda', 'mic')
+IMAGENET_MIT_B0 = osp.join('pretrained', 'mit_b0.pth')
+SYNTHSHIFT_ENCODER = 'backbone.pth'  # exported from the pretrain run's checkpoint
+
+
+class SynthShiftRun(NamedTuple):
+    """One run of experiment 0: ``method`` is 'pretrain' or one of SYNTHSHIFT_METHODS."""
+    method: str
+    seed: int
+
+
+def synthshift_config(run, seed=None):
+    """The config dict of one SynthShift run (``_base_`` under ``configs/synthshift``).
+
+    Without ImageNet weights (``pretrained/mit_b0.pth``) every method's encoder starts
+    from the encoder of the shared source-only 'pretrain' run; with them, the pretrain run
+    is skipped and DAFormer adds the thing-class feature distance (``daformer_fd.py``).
+    """
+    seed = run.seed if seed is None else seed
+    pretrain_name = f'synthshift_pretrain_mitb0_s{seed}'
+    if run.method == 'pretrain':
+        return {'_base_': ['synthshift/pretrain.py'], 'exp': 0, 'seed': seed,
+                'export_backbone': SYNTHSHIFT_ENCODER, 'name': pretrain_name}
+    imagenet = osp.isfile(osp.join(osp.dirname(CONFIGS_DIR), IMAGENET_MIT_B0))
+    encoder = IMAGENET_MIT_B0 if imagenet else osp.join('work_dirs', '0', pretrain_name,
+                                                        SYNTHSHIFT_ENCODER)
+    base = 'daformer_fd' if run.method == 'daformer' and imagenet else run.method
+    return {'_base_': [f'synthshift/{base}.py'], 'exp': 0, 'seed': seed,
+            'model': {'pretrained': encoder}, 'method': run.method,
+            'name': f'synthshift_{base}_mitb0_s{seed}'}
+
+
+def synthshift_grid(seed=0):
+    return tuple(SynthShiftRun(method, seed)
+                 for method in ('pretrain',) + SYNTHSHIFT_METHODS)
+
+
+PAPER_EXPERIMENTS = _experiments()
+EXPERIMENTS = {
+    0: Experiment('SynthShift (embedded, CPU, ~15 min): source-only, DACS, DAFormer, HRDA '
+                  'and MIC with MiT-B0 on a procedural GTA-layout -> Cityscapes-layout '
+                  'street-scene shift', synthshift_grid()),
+    **PAPER_EXPERIMENTS,
+}
 
 
 def describe_experiments():
@@ -653,8 +700,16 @@ def describe_experiments():
                      for exp_id, e in EXPERIMENTS.items())
 
 
-def generate_experiment_cfgs(id):
-    """The config dicts of experiment ``id`` in grid order."""
+def generate_experiment_cfgs(id, seed=None):
+    """The config dicts of experiment ``id`` in grid order.
+
+    ``seed`` replaces the seed of experiment 0's runs (the paper IDs fix their seeds).
+    """
     if id not in EXPERIMENTS:
         raise ValueError(f'unknown experiment ID {id!r}; valid IDs:\n' + describe_experiments())
+    if id == 0:
+        return [synthshift_config(run, seed) for run in EXPERIMENTS[0].grid]
+    if seed is not None:
+        raise ValueError(f'experiment {id} reproduces a paper table with its own seeds; '
+                         '--seed is only for experiment 0')
     return [build_config(p) for p in EXPERIMENTS[id].grid]

@@ -152,3 +152,19 @@ def test_resume_continues_from_latest(trained_run, tmp_path):
     assert train and train[0]['iter'] >= 4 and train[-1]['iter'] == 6
     ckpt = torch.load(work_dir / 'latest.pth', map_location='cpu', weights_only=True)
     assert ckpt['meta']['CLASSES'][0] == 'road'
+
+
+def test_test_sh_finds_a_legacy_json_config(trained_run, tmp_path):
+    """Run folders of the original releases hold the merged config as ``<run>.json``
+    (tuples become lists there)."""
+    import shutil
+
+    from mmcv import Config
+    legacy = tmp_path / 'legacy_run'
+    legacy.mkdir()
+    shutil.copy(trained_run['work_dir'] / 'latest.pth', legacy / 'latest.pth')
+    cfg = Config.fromfile(str(trained_run['work_dir'] / 'tiny_daformer_demo.py'))
+    (legacy / 'legacy_run.json').write_text(json.dumps(cfg._cfg_dict.to_dict(), indent=2))
+    out = run(['sh', 'test.sh', str(legacy)])
+    assert 'legacy_run.json' in out and 'mIoU' in out
+    assert len(list((legacy / 'preds').rglob('*.png'))) == 2

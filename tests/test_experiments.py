@@ -15,9 +15,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:  # experiments.py and run_experiments.py live at the root
     sys.path.insert(0, REPO_ROOT)
 import run_experiments  # noqa: E402
-from experiments import EXPERIMENTS, generate_experiment_cfgs  # noqa: E402
+from experiments import EXPERIMENTS, PAPER_EXPERIMENTS, generate_experiment_cfgs  # noqa: E402
 
-EXP_IDS = sorted(EXPERIMENTS)
+EXP_IDS = sorted(PAPER_EXPERIMENTS)
 
 
 @pytest.fixture(scope='module')
@@ -72,7 +72,7 @@ def test_ids_and_counts_match_index(experiment_fixtures):
     assert sorted(experiment_fixtures) == EXP_IDS
     for exp_id, (entry, _) in experiment_fixtures.items():
         assert len(EXPERIMENTS[exp_id].grid) == entry['n_configs'], exp_id
-    assert sum(len(e.grid) for e in EXPERIMENTS.values()) == 416
+    assert sum(len(e.grid) for e in PAPER_EXPERIMENTS.values()) == 416
 
 
 @pytest.mark.parametrize('exp_id', EXP_IDS)

@@ -1,0 +1,42 @@
+"""A one-line training progress bar for interactive runs (``custom_hooks``)."""
+import sys
+import time
+
+from mmcv.runner import HOOKS, Hook
+
+
+@HOOKS.register_module()
+class ProgressBarHook(Hook):
+    """Redraws ``[#####     ] 120/200 it  0.9 s/it  ETA 1:12`` on stderr after every
+    iteration. Silent when stderr is not a terminal (logs keep the logger's lines).
+
+    Args:
+        width (int): bar width in characters.
+    """
+
+    def __init__(self, width=30, stream=None):
+        self.width = width
+        self.stream = stream or sys.stderr
+        self.start = None
+
+    def enabled(self):
+        return hasattr(self.stream, 'isatty') and self.stream.isatty()
+
+    def before_run(self, runner):
+        self.start = time.time()
+        self.first_iter = runner.iter
+
+    def after_train_iter(self, runner):
+        if self.enabled():
+            self.stream.write('\r' + self.line(runner.iter + 1, runner.max_iters))
+            if runner.iter + 1 == runner.max_iters:
+                self.stream.write('\n')
+            self.stream.flush()
+
+    def line(self, done, total):
+        elapsed = time.time() - self.start
+        per_iter = elapsed / max(done - self.first_iter, 1)
+        eta = int(per_iter * (total - done))
+        filled = int(self.width * done / max(total, 1))
+        return (f'[{"#" * filled}{" " * (self.width - filled)}] {done}/{total} it  '
+                f'{per_iter:.2f} s/it  ETA {eta // 60}:{eta % 60:02d}')

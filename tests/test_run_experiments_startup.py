@@ -1,0 +1,80 @@
+"""``python run_experiments.py --exp 7 --startup-test`` end to end: DAFormer (MiT-B5,
+512² crops, FD, RCS) on tiny Synthia → Cityscapes stand-ins laid out under ``data/``.
+
+The run happens in a scratch copy of the repository layout (``data/``, ``pretrained/`` and
+``work_dirs/`` are real folders there; code and configs are links to this checkout), so
+no real dataset or checkpoint of the user is touched. MiT-B5 at 512² on a CPU takes
+several minutes: marked slow (``pytest -m slow``)."""
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmcv import Config
+
+from fake_datasets import REPO, write_cityscapes, write_synthia
+
+LINKED = ('configs', 'tools', 'mmseg', 'experiments.py', 'run_experiments.py', 'test.sh')
+
+
+def scratch_repository(root):
+    root.mkdir()
+    for name in LINKED:
+        (root / name).symlink_to(REPO / name)
+    write_synthia(root / 'data' / 'synthia', num=4)
+    write_cityscapes(root / 'data' / 'cityscapes', num_train=2, num_val=1)
+    from mmseg.models.backbones.mix_transformer import mit_b5
+    (root / 'pretrained').mkdir()
+    torch.save(mit_b5().state_dict(), root / 'pretrained' / 'mit_b5.pth')
+    return root
+
+
+@pytest.mark.slow
+def test_exp7_startup_test_end_to_end(tmp_path):
+    repo = scratch_repository(tmp_path / 'repo')
+    out_dir = tmp_path / 'generated'
+    env = dict(os.environ, OMP_NUM_THREADS=str(min(os.cpu_count() or 1, 4)))
+    proc = subprocess.run(
+        [sys.executable, 'run_experiments.py', '--exp', '7', '--startup-test', '--out-dir',
+         str(out_dir)], cwd=repo, env=env, capture_output=True, text=True, timeout=3000)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    configs = sorted((out_dir / '7').glob('*.py'))
+    assert len(configs) == 3
+    for config in configs:
+        run_dir = repo / 'work_dirs' / '7' / config.stem
+        assert (run_dir / 'iter_2.pth').is_file() and (run_dir / 'latest.pth').is_file()
+        log = next(run_dir.glob('*.log')).read_text()
+        assert 'mix.decode.loss_seg' in log and 'src.loss_imnet_feat_dist' in log
+        assert 'mIoU' in log
+        cfg = Config.fromfile(str(config))
+        assert cfg.model.backbone.type == 'mit_b5' and cfg.uda.type == 'DACS'
+
+
+def test_exp0_startup_test_end_to_end(tmp_path):
+    """Experiment 0 (the embedded SynthShift benchmark) as CI runs it: every config for 2
+    iterations, the pretrain run's encoder exported and loaded by the methods, and the
+    summary table, bar chart and prediction overlays written."""
+    repo = tmp_path / 'repo'
+    repo.mkdir()
+    for name in LINKED:
+        (repo / name).symlink_to(REPO / name)
+    env = dict(os.environ, OMP_NUM_THREADS='2')
+    subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
+                    'data/synthshift', '--num-source', '8', '--num-target-train', '4',
+                    '--num-target-val', '3'], cwd=repo, env=env, check=True,
+                   capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, 'run_experiments.py', '--exp', '0', '--startup-test', '--out-dir',
+         str(tmp_path / 'generated')], cwd=repo, env=env, capture_output=True, text=True,
+        timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    exp_dir = repo / 'work_dirs' / '0'
+    assert (exp_dir / 'synthshift_pretrain_mitb0_s0' / 'backbone.pth').is_file()
+    summary = (exp_dir / 'summary.md').read_text()
+    for method in ('source-only', 'DACS', 'DAFormer', 'HRDA', 'MIC'):
+        assert f'| {method} |' in summary, summary
+    assert 'Δ vs source-only' in summary
+    assert (exp_dir / 'miou.png').is_file() and (exp_dir / 'predictions.png').is_file()
+    mic_log = next((exp_dir / 'synthshift_mic_mitb0_s0').glob('*.log')).read_text()
+    assert 'masked.decode.loss_seg' in mic_log
