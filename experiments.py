@@ -659,19 +659,25 @@ class SynthShiftRun(NamedTuple):
     seed: int
 
 
+def imagenet_weights_present():
+    return osp.isfile(osp.join(osp.dirname(CONFIGS_DIR), IMAGENET_MIT_B0))
+
+
 def synthshift_config(run, seed=None):
-    """The config dict of one SynthShift run (``_base_`` under ``configs/synthshift``).
+    """The config dict of one SynthShift run (``_base_`` under ``configs/synthshift``), or
+    None for the pretrain run when it is not needed.
 
     Without ImageNet weights (``pretrained/mit_b0.pth``) every method's encoder starts
     from the encoder of the shared source-only 'pretrain' run; with them, the pretrain run
     is skipped and DAFormer adds the thing-class feature distance (``daformer_fd.py``).
     """
     seed = run.seed if seed is None else seed
+    imagenet = imagenet_weights_present()
     pretrain_name = f'synthshift_pretrain_mitb0_s{seed}'
     if run.method == 'pretrain':
-        return {'_base_': ['synthshift/pretrain.py'], 'exp': 0, 'seed': seed,
-                'export_backbone': SYNTHSHIFT_ENCODER, 'name': pretrain_name}
-    imagenet = osp.isfile(osp.join(osp.dirname(CONFIGS_DIR), IMAGENET_MIT_B0))
+        return None if imagenet else {
+            '_base_': ['synthshift/pretrain.py'], 'exp': 0, 'seed': seed,
+            'export_backbone': SYNTHSHIFT_ENCODER, 'name': pretrain_name}
     encoder = IMAGENET_MIT_B0 if imagenet else osp.join('work_dirs', '0', pretrain_name,
                                                         SYNTHSHIFT_ENCODER)
     base = 'daformer_fd' if run.method == 'daformer' and imagenet else run.method
@@ -708,7 +714,8 @@ def generate_experiment_cfgs(id, seed=None):
     if id not in EXPERIMENTS:
         raise ValueError(f'unknown experiment ID {id!r}; valid IDs:\n' + describe_experiments())
     if id == 0:
-        return [synthshift_config(run, seed) for run in EXPERIMENTS[0].grid]
+        cfgs = (synthshift_config(run, seed) for run in EXPERIMENTS[0].grid)
+        return [cfg for cfg in cfgs if cfg is not None]
     if seed is not None:
         raise ValueError(f'experiment {id} reproduces a paper table with its own seeds; '
                          '--seed is only for experiment 0')

@@ -190,3 +190,44 @@ def test_failed_training_stops_and_names_config(tmp_path, monkeypatch, capsys):
     assert len(calls) == 1
     assert f'training of {name} failed (exit code 3)' in str(info.value)
     assert str(tmp_path / '7' / f'{name}.py') in str(info.value)
+
+
+def test_synthshift_experiment_zero(monkeypatch):
+    """Experiment 0: a shared source-only pretrain run, then the five methods whose
+    encoders start from its exported weights (ImageNet weights replace it when present)."""
+    import experiments
+    cfgs = generate_experiment_cfgs(0)
+    assert [c['name'] for c in cfgs] == [
+        'synthshift_pretrain_mitb0_s0', 'synthshift_source_only_mitb0_s0',
+        'synthshift_dacs_mitb0_s0', 'synthshift_daformer_mitb0_s0',
+        'synthshift_hrda_mitb0_s0', 'synthshift_mic_mitb0_s0']
+    assert cfgs[0]['export_backbone'] == 'backbone.pth'
+    for cfg in cfgs[1:]:
+        assert cfg['model']['pretrained'] == \
+            'work_dirs/0/synthshift_pretrain_mitb0_s0/backbone.pth'
+    assert generate_experiment_cfgs(0, seed=1)[2]['name'] == 'synthshift_dacs_mitb0_s1'
+    monkeypatch.setattr(experiments, 'imagenet_weights_present', lambda: True)
+    with_imagenet = generate_experiment_cfgs(0)
+    assert with_imagenet[0]['name'] == 'synthshift_source_only_mitb0_s0'  # no pretrain run
+    daformer = next(c for c in with_imagenet if c.get('method') == 'daformer')
+    assert daformer['_base_'] == ['synthshift/daformer_fd.py']
+    assert daformer['model']['pretrained'] == 'pretrained/mit_b0.pth'
+
+
+def test_seed_override_only_for_experiment_zero():
+    with pytest.raises(ValueError, match='--seed is only for experiment 0'):
+        generate_experiment_cfgs(7, seed=3)
+
+
+@pytest.mark.parametrize('method', ['pretrain', 'source_only', 'dacs', 'daformer',
+                                    'daformer_fd', 'hrda', 'mic'])
+def test_synthshift_configs_build(method):
+    from mmcv import Config
+
+    from mmseg.models import build_train_model
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'synthshift', f'{method}.py'))
+    cfg.model.pretrained = None
+    model = build_train_model(cfg)
+    assert type(model.get_model().backbone).__name__ == 'mit_b0'
+    assert model.source_only == (method in ('pretrain', 'source_only'))
+    assert (model.mic is not None) == (method == 'mic')
