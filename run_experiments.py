@@ -14,7 +14,7 @@ stops the loop. ``--startup-test`` and ``--debug`` do not change the written con
 settings go to ``tools/train.py --cfg-options``. When all runs are done,
 ``work_dirs/<ID>/summary.md`` tabulates their target mIoU, per-class IoU and train time
 (with ``miou.png``; experiment 0 also draws ``predictions.png``). Experiment 0 first
-generates its data (``data/synthshift``) when it is missing.
+generates its data (``data/synthshift``) unless an up-to-date copy is there.
 """
 import argparse
 import keyword
@@ -215,12 +215,10 @@ METHOD_LABELS = {'source_only': 'source-only', 'dacs': 'DACS', 'daformer': 'DAFo
 
 
 def ensure_synthshift_data():
-    """Generate ``data/synthshift`` (experiment 0) unless a complete copy is there."""
-    if osp.isfile(osp.join(REPO_ROOT, SYNTHSHIFT_DATA, 'synthshift.json')):
-        print(f'using the SynthShift data in {SYNTHSHIFT_DATA}', flush=True)
-        return
+    """Generate ``data/synthshift`` for experiment 0; the generator leaves an up-to-date
+    copy alone and regenerates a stale or incomplete one."""
     cmd = [sys.executable, SYNTHSHIFT_GENERATOR, '--out', SYNTHSHIFT_DATA]
-    print(f'generating the SynthShift data\n  {shlex.join(cmd)}', flush=True)
+    print(f'SynthShift data\n  {shlex.join(cmd)}', flush=True)
     subprocess.run(cmd, cwd=REPO_ROOT, check=True)
 
 
