@@ -1,16 +1,21 @@
 """Training entry point: data loaders, optimizer, IterBasedRunner and its hooks."""
 import copy
 import functools
+import inspect
 import random
 import warnings
 
 import numpy as np
 import torch
-from mmcv.runner import build_optimizer, build_runner, get_dist_info
+from mmcv.runner import HOOKS, build_optimizer, build_runner, get_dist_info
+from mmcv.utils import build_from_cfg
 
 from mmseg.apis.parallel import wrap_model
+from mmseg.apis.resume import apply_start_checkpoint, select_start_checkpoint
 from mmseg.apis.test import multi_gpu_test, single_gpu_test
 from mmseg.core.evaluation import DistEvalHook, EvalHook
+from mmseg.core.hooks import ResumableCheckpointHook
+from mmseg.core.resumable_sampler import ResumableSampler
 from mmseg.datasets import build_dataloader, build_dataset
 from mmseg.utils import get_root_logger
 
@@ -61,6 +66,45 @@ def log_hooks_config(log_config):
     return log_config
 
 
+def build_train_loaders(datasets, cfg, distributed=False):
+    """One loader per dataset (``drop_last``), each sampled by a :class:`ResumableSampler`
+    seeded with ``cfg.seed`` and with its own generator for the loader's worker seeds, so
+    that the data order neither depends on nor consumes the global random state."""
+    seed = cfg.get('seed')
+    sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, ()).item())
+    rank, world_size = get_dist_info() if distributed else (0, 1)
+    loaders = []
+    for dataset in datasets:
+        sampler = ResumableSampler(len(dataset), shuffle=True, seed=sampler_seed, rank=rank,
+                                   world_size=world_size)
+        generator = torch.Generator()
+        generator.manual_seed(sampler_seed)
+        loaders.append(build_dataloader(
+            dataset, cfg.data.samples_per_gpu, cfg.data.workers_per_gpu,
+            len(cfg.get('gpu_ids') or [0]), dist=distributed, seed=seed, drop_last=True,
+            sampler=sampler, generator=generator))
+    return loaders
+
+
+CHECKPOINT_HOOK_TYPES = ('CheckpointHook', 'ResumableCheckpointHook')
+
+
+def build_checkpoint_hook(checkpoint_config, train_loader):
+    """``cfg.checkpoint_config`` as a :class:`ResumableCheckpointHook` (also when it names
+    mmcv's ``CheckpointHook``, whose keys it accepts) that saves ``train_loader``'s
+    position; another registered ``type`` is built as configured."""
+    config = dict(checkpoint_config)
+    hook_type = config.pop('type', 'ResumableCheckpointHook')
+    if hook_type not in CHECKPOINT_HOOK_TYPES:
+        return build_from_cfg(dict(config, type=hook_type), HOOKS)
+    valid = [k for k in inspect.signature(ResumableCheckpointHook).parameters
+             if k != 'train_loader']
+    unknown = sorted(set(config) - set(valid))
+    if unknown:
+        raise KeyError(f'checkpoint_config: unknown key(s) {unknown}; valid keys: {valid}')
+    return ResumableCheckpointHook(**config, train_loader=train_loader)
+
+
 def build_eval_hook(cfg, distributed=False):
     """The evaluation hook over ``cfg.data.val`` (batch 1, no shuffling), configured by
     ``cfg.evaluation`` (``interval``, ``metric``, ...)."""
@@ -79,23 +123,27 @@ def build_eval_hook(cfg, distributed=False):
 
 
 def train_segmentor(model, dataset, cfg, distributed=False, validate=False, timestamp=None,
-                    meta=None):
+                    meta=None, start='cfg'):
     """Train ``model`` (a segmentor or UDA wrapper) on ``dataset`` (or a list of them,
     one per workflow phase) as configured by ``cfg``.
 
     Uses ``cfg.runner`` (default ``IterBasedRunner`` with ``cfg.total_iters``),
     ``cfg.optimizer`` (``paramwise_cfg.custom_keys`` supported), ``cfg.optimizer_config``
     (None for UDA wrappers, which step the optimizer themselves), ``cfg.lr_config``,
-    ``cfg.checkpoint_config``, ``cfg.log_config`` and, when ``validate``,
-    ``cfg.evaluation``. Checkpoints and logs go to ``cfg.work_dir``.
+    ``cfg.checkpoint_config`` (resumable, atomically written checkpoints),
+    ``cfg.log_config`` and, when ``validate``, ``cfg.evaluation``. Checkpoints and logs go
+    to ``cfg.work_dir``.
+
+    ``start``: 'cfg' selects the checkpoint to start from by ``cfg.resume_from`` /
+    ``cfg.auto_resume`` / ``cfg.load_from`` (see
+    :func:`~mmseg.apis.resume.select_start_checkpoint`); a
+    :class:`~mmseg.apis.resume.StartCheckpoint` (already read) is used as it is; None starts
+    from scratch. A resumed run continues exactly as the uninterrupted run would have (with
+    ``workers_per_gpu=0``).
     """
     logger = get_root_logger(log_level=cfg.get('log_level', 'INFO'))
     datasets = dataset if isinstance(dataset, (list, tuple)) else [dataset]
-    data_loaders = [
-        build_dataloader(ds, cfg.data.samples_per_gpu, cfg.data.workers_per_gpu,
-                         len(cfg.get('gpu_ids') or [0]), dist=distributed,
-                         seed=cfg.get('seed'), drop_last=True)
-        for ds in datasets]
+    data_loaders = build_train_loaders(datasets, cfg, distributed)
 
     model = wrap_model(model, cfg, distributed)
     optimizer = build_optimizer(model, cfg.optimizer)
@@ -107,19 +155,22 @@ def train_segmentor(model, dataset, cfg, distributed=False, validate=False, time
         model=model, batch_processor=None, optimizer=optimizer, work_dir=cfg.work_dir,
         logger=logger, meta=meta))
     runner.register_training_hooks(
-        cfg.lr_config, cfg.get('optimizer_config'), cfg.get('checkpoint_config'),
+        cfg.lr_config, cfg.get('optimizer_config'), None,
         log_hooks_config(cfg.get('log_config')), cfg.get('momentum_config'),
         custom_hooks_config=cfg.get('custom_hooks'))
+    if cfg.get('checkpoint_config') is not None:
+        # Last of all hooks: the saved random state must include what evaluation and
+        # logging of the iteration consumed.
+        runner.register_hook(build_checkpoint_hook(cfg.checkpoint_config, data_loaders[0]),
+                             priority='LOWEST')
     runner.timestamp = timestamp
 
     if validate:
         runner.register_hook(build_eval_hook(cfg, distributed), priority='LOW')
 
-    if cfg.get('resume_from'):
-        # mmcv's default maps the checkpoint onto the current CUDA device.
-        runner.resume(cfg.resume_from,
-                      map_location='default' if torch.cuda.is_available() else 'cpu')
-    elif cfg.get('load_from'):
-        runner.load_checkpoint(cfg.load_from)
+    if start == 'cfg':
+        start = select_start_checkpoint(cfg, logger=logger)
+    if start is not None:
+        apply_start_checkpoint(runner, start, data_loaders[0], logger)
     runner.run(data_loaders, cfg.get('workflow', [('train', 1)]))
     return runner

@@ -105,7 +105,7 @@ def _dist_info():
 
 def build_dataloader(dataset, samples_per_gpu, workers_per_gpu, num_gpus=1, dist=False,
                      shuffle=True, seed=None, drop_last=False, pin_memory=True,
-                     persistent_workers=True, **kwargs):
+                     persistent_workers=True, sampler=None, **kwargs):
     """A PyTorch ``DataLoader`` batching with ``mmcv.parallel.collate``.
 
     Args:
@@ -122,21 +122,24 @@ def build_dataloader(dataset, samples_per_gpu, workers_per_gpu, num_gpus=1, dist
         pin_memory (bool): pin batches in page-locked memory.
         persistent_workers (bool): keep workers alive between epochs (only used when
             there are workers).
+        sampler (Sampler | None): use this sampler instead of the default one (shuffling,
+            or ``DistributedSampler`` when ``dist``); ``shuffle`` is then ignored.
         **kwargs: further ``DataLoader`` arguments.
     Returns:
         DataLoader: yields dicts of ``DataContainer`` batches.
     """
     rank, world_size = _dist_info()
     if dist:
-        sampler = DistributedSampler(dataset, world_size, rank, shuffle=shuffle,
-                                     seed=seed if seed is not None else 0)
-        shuffle = False
+        if sampler is None:
+            sampler = DistributedSampler(dataset, world_size, rank, shuffle=shuffle,
+                                         seed=seed if seed is not None else 0)
         batch_size = samples_per_gpu
         num_workers = workers_per_gpu
     else:
-        sampler = None
         batch_size = num_gpus * samples_per_gpu
         num_workers = num_gpus * workers_per_gpu
+    if sampler is not None:
+        shuffle = False  # the sampler decides the order
     init_fn = partial(worker_init_fn, num_workers=num_workers, rank=rank, seed=seed)
     if num_workers > 0:
         kwargs['persistent_workers'] = persistent_workers

@@ -1,0 +1,305 @@
+"""Resuming a UDA run is the run that would have happened.
+
+Tiny DAFormer UDA runs (DACS with the thing-class feature distance; MIC with its own
+teacher) on synthetic data, through ``tools/train.py``: 6 iterations straight against 3,
+an interruption, and 3 more after ``--resume-from`` / ``--auto-resume`` give bit-identical
+weights (student, teachers, ImageNet copy) and identical logged losses. A process killed
+with SIGKILL in the middle of a save leaves the previous checkpoint loadable and
+``--auto-resume`` finishes the run, again identically. Bad inputs (missing, truncated,
+foreign checkpoints) stop with an error naming the file and write nothing.
+
+The runs call ``tools/train.py``'s ``main`` in this process (the import cost is paid once),
+except the killed one, a subprocess.
+"""
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmcv.runner import HOOKS, Hook, iter_based_runner
+
+from test_e2e_supervised import REPO, TINY_CONFIG, run
+from test_tools_train_uda import UDA_CONFIG
+
+MAX_ITERS = 6
+# The UDA run of test_tools_train_uda with DAFormer's self-training (EMA teacher 0.999,
+# thing-class feature distance, hence an ImageNet copy), evaluation and checkpoints every
+# 3 iterations.
+DAFORMER_UDA_CONFIG = UDA_CONFIG.replace('uda/dacs.py', 'uda/dacs_a999_fdthings.py') + f"""
+runner = dict(max_iters={MAX_ITERS})
+checkpoint_config = dict(interval=3, max_keep_ckpts=-1)
+evaluation = dict(interval=3)
+log_config = dict(interval=1, img_interval=0)
+"""
+# MIC with its own EMA teacher (mask_alpha differs from alpha=0.999), block masks sized
+# for the 64x64 crops; without the feature distance, to save time.
+MIC = """
+uda = dict(mask_mode='separate', mask_alpha=0.99, mask_pseudo_threshold='same',
+           mask_lambda=1, imnet_feature_dist_lambda=0,
+           mask_generator=dict(_delete_=True, type='block', mask_ratio=0.7,
+                               mask_block_size=16))
+"""
+INTERRUPT = """
+_base_ = ['{config}']
+custom_hooks = [dict(type='InterruptBeforeIteration', iteration={iteration})]
+"""
+# Log fields that legitimately differ between runs: timings, and mmcv's epoch counter
+# (its IterLoader counts epochs from 0 again in every process).
+UNSTABLE_LOG_KEYS = ('time', 'data_time', 'memory', 'eta', 'epoch')
+
+
+class Interrupted(Exception):
+    pass
+
+
+@HOOKS.register_module(force=True)
+class InterruptBeforeIteration(Hook):
+    """Stops the run (like a kill) before 0-based ``iteration``, after the previous
+    iteration's checkpoint was written."""
+
+    def __init__(self, iteration):
+        self.iteration = iteration
+
+    def before_train_iter(self, runner):
+        if runner.iter == self.iteration:
+            raise Interrupted(f'interrupted before iteration {self.iteration + 1}')
+
+
+def load_train_tool():
+    spec = importlib.util.spec_from_file_location('tools_train', REPO / 'tools' / 'train.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+train_tool = load_train_tool()
+
+
+def train(config, work_dir, *args):
+    """``tools/train.py config --work-dir work_dir args`` in this process."""
+    train_tool.main([str(config), '--work-dir', str(work_dir), *map(str, args)])
+
+
+def train_until_interrupted(config, work_dir, iteration, *args):
+    interrupted = config.with_name(config.stem + f'_stop{iteration}.py')
+    interrupted.write_text(INTERRUPT.format(config=config, iteration=iteration))
+    with pytest.raises(Interrupted):
+        train(interrupted, work_dir, *args)
+
+
+def load(path):
+    return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def assert_same_weights(path_a, path_b):
+    a, b = load(path_a)['state_dict'], load(path_b)['state_dict']
+    assert a.keys() == b.keys()
+    differing = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not differing, f'{len(differing)} tensors differ, e.g. {differing[:5]}'
+
+
+def train_logs(work_dir):
+    """Per ``.log.json`` of the run (oldest first), its 'train' entries without the fields
+    that vary between runs."""
+    logs = []
+    for path in sorted(work_dir.glob('*.log.json')):
+        entries = [json.loads(line) for line in path.read_text().splitlines()[1:]]
+        logs.append([{k: v for k, v in e.items() if k not in UNSTABLE_LOG_KEYS}
+                     for e in entries if e.get('mode') == 'train'])
+    return logs
+
+
+def train_log(work_dir):
+    """The 'train' entries of all the run's ``.log.json`` files, oldest first."""
+    return [entry for log in train_logs(work_dir) for entry in log]
+
+
+@pytest.fixture(scope='module', autouse=True)
+def no_runner_pauses():
+    """mmcv's IterBasedRunner sleeps 2 s at every epoch end and 1 s after the run (for
+    loader worker processes); these in-process runs have no workers."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(iter_based_runner, 'time', SimpleNamespace(sleep=lambda seconds: None))
+        yield
+
+
+@pytest.fixture(scope='module')
+def configs(tmp_path_factory):
+    """Demo data (4 source x 2 target images: 4 batches of 2 per epoch, so 6 iterations
+    cross an epoch boundary) and the DACS / MIC configs."""
+    tmp = tmp_path_factory.mktemp('resume')
+    for name, seed, num in (('source', 0, 4), ('target', 1, 2)):
+        run([sys.executable, 'tools/make_demo_data.py', '--out', str(tmp / name),
+             '--num-train', str(num), '--num-val', '1', '--size', '64x128', '--seed', str(seed)])
+    supervised = tmp / 'tiny_supervised.py'
+    supervised.write_text(TINY_CONFIG.format(repo=REPO, data=tmp / 'source'))
+    dacs = tmp / 'tiny_dacs.py'
+    dacs.write_text(DAFORMER_UDA_CONFIG.format(supervised=supervised, repo=REPO,
+                                               source=tmp / 'source', target=tmp / 'target'))
+    mic = tmp / 'tiny_mic.py'
+    mic.write_text(dacs.read_text() + MIC)
+    return dict(dir=tmp, dacs=dacs, mic=mic, supervised=supervised)
+
+
+@pytest.fixture(scope='module')
+def dacs_straight(configs):
+    """The uninterrupted DACS run (evaluation and checkpoints every 3 iterations)."""
+    work_dir = configs['dir'] / 'dacs_straight'
+    train(configs['dacs'], work_dir)
+    return work_dir
+
+
+@pytest.fixture(scope='module')
+def dacs_resumed(configs, dacs_straight):
+    """3 iterations, interrupted, then ``--resume-from iter_3.pth`` to the end."""
+    work_dir = configs['dir'] / 'dacs_resumed'
+    train_until_interrupted(configs['dacs'], work_dir, 3)
+    train(configs['dacs'], work_dir, '--resume-from', work_dir / 'iter_3.pth')
+    return work_dir
+
+
+def test_dacs_resume_is_bit_identical(dacs_straight, dacs_resumed):
+    final = load(dacs_resumed / 'iter_6.pth')
+    assert any(k.startswith('ema_model.') for k in final['state_dict'])
+    assert any(k.startswith('imnet_model.') for k in final['state_dict'])
+    assert final['meta']['iter'] == MAX_ITERS
+    assert final['training_state']['local_iter'] == MAX_ITERS
+    assert_same_weights(dacs_straight / 'iter_6.pth', dacs_resumed / 'iter_6.pth')
+    straight, resumed = train_log(dacs_straight), train_log(dacs_resumed)
+    assert [e['iter'] for e in resumed] == list(range(1, MAX_ITERS + 1))  # no repeat, no gap
+    assert straight == resumed
+    assert 'mix.decode.loss_seg' in resumed[-1] and 'src.loss_imnet_feat_dist' in resumed[-1]
+
+
+def test_mic_with_own_teacher_auto_resume_is_bit_identical(configs):
+    straight, resumed = configs['dir'] / 'mic_straight', configs['dir'] / 'mic_resumed'
+    train(configs['mic'], straight, '--no-validate')
+    train_until_interrupted(configs['mic'], resumed, 3, '--no-validate', '--auto-resume')
+    assert 'starting from scratch' in next(resumed.glob('*.log')).read_text()
+    train(configs['mic'], resumed, '--no-validate', '--auto-resume')
+    assert any(k.startswith('mic.teacher.ema_model.')
+               for k in load(resumed / 'iter_6.pth')['state_dict'])
+    assert_same_weights(straight / 'iter_6.pth', resumed / 'iter_6.pth')
+    logs = train_log(resumed)
+    assert [e['iter'] for e in logs] == list(range(1, MAX_ITERS + 1))
+    assert logs == train_log(straight)
+    assert 'masked.decode.loss_seg' in logs[-1]
+
+
+KILLED_SAVE = """
+import os, runpy, sys, time
+# Pause forever between writing the temporary file of {name} and renaming it.
+real_replace = os.replace
+def replace(src, dst):
+    if os.path.basename(dst) == {name!r}:
+        open({marker!r}, 'w').close()
+        time.sleep(3600)
+    return real_replace(src, dst)
+os.replace = replace
+sys.argv = ['tools/train.py'] + sys.argv[1:]
+runpy.run_path('tools/train.py', run_name='__main__')
+"""
+
+
+def test_kill_during_save_keeps_previous_checkpoint_and_auto_resume_finishes(
+        configs, dacs_straight, tmp_path):
+    work_dir, marker = tmp_path / 'run', tmp_path / 'saving'
+    launcher = tmp_path / 'killed_save.py'
+    launcher.write_text(KILLED_SAVE.format(name='iter_4.pth', marker=str(marker)))
+    overrides = ['--cfg-options', 'checkpoint_config.interval=2',
+                 'checkpoint_config.max_keep_ckpts=2']
+    env = dict(os.environ, OMP_NUM_THREADS='2')
+    with open(tmp_path / 'killed.out', 'w') as out:  # a file: a full pipe would block it
+        proc = subprocess.Popen(
+            [sys.executable, str(launcher), str(configs['dacs']), '--work-dir', str(work_dir)]
+            + overrides, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.time() + 300
+        while not marker.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    output = (tmp_path / 'killed.out').read_text()
+    assert marker.exists(), f'the run never reached the save of iteration 4:\n{output[-3000:]}'
+
+    assert not (work_dir / 'iter_4.pth').exists()
+    assert [p.name for p in work_dir.glob('.iter_4.pth.tmp-*')]  # the unpublished write
+    for name in ('iter_2.pth', 'latest.pth'):
+        checkpoint = load(work_dir / name)
+        assert checkpoint['meta']['iter'] == 2 and checkpoint['training_state']['iter'] == 2
+
+    train(configs['dacs'], work_dir, '--auto-resume', *overrides)
+    log = sorted(work_dir.glob('*.log'))[-1].read_text()
+    assert f'auto-resume: resuming from {work_dir / "iter_2.pth"}' in log
+    assert 'left by a save that was interrupted' in log
+    assert not list(work_dir.glob('.*.tmp-*'))
+    assert sorted(p.name for p in work_dir.glob('iter_*.pth')) == ['iter_4.pth', 'iter_6.pth']
+    assert load(work_dir / 'latest.pth')['meta']['iter'] == MAX_ITERS
+    killed, resumed = train_logs(work_dir)
+    # Iterations 3 and 4 were done (and logged) before the kill, then redone identically.
+    assert [e['iter'] for e in killed] == [1, 2, 3, 4]
+    assert [e['iter'] for e in resumed] == [3, 4, 5, 6]
+    assert killed[2:] == resumed[:2]
+    assert killed[:2] + resumed == train_log(dacs_straight)
+    assert_same_weights(dacs_straight / 'iter_6.pth', work_dir / 'iter_6.pth')
+
+
+def listing(folder):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else None
+
+
+def fails_cleanly(config, work_dir, *args):
+    """Run tools/train.py expecting an error; returns its message. Nothing may be written:
+    the work dir is as before (absent, or with the same files)."""
+    before = listing(work_dir)
+    with pytest.raises(SystemExit) as error:
+        train(config, work_dir, *args)
+    assert listing(work_dir) == before
+    return str(error.value)
+
+
+def test_resume_from_missing_file_names_it(configs, tmp_path):
+    missing = tmp_path / 'nowhere' / 'iter_3.pth'
+    message = fails_cleanly(configs['dacs'], tmp_path / 'run', '--resume-from', missing)
+    assert 'not found' in message and str(missing) in message
+
+
+def test_checkpoint_of_another_architecture_is_refused(configs, tmp_path):
+    """A supervised segmentor's checkpoint (no 'model.' / teacher keys) for the UDA run."""
+    from mmseg.models import build_segmentor
+    spec = importlib.util.spec_from_file_location('tiny_cfgs',
+                                                  REPO / 'tests' / 'models' / 'tiny_cfgs.py')
+    tiny_cfgs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tiny_cfgs)
+    foreign = tmp_path / 'segmentor.pth'
+    segmentor = build_segmentor(tiny_cfgs.tiny_daformer(channels=16))
+    torch.save(dict(meta=dict(iter=3), state_dict=segmentor.state_dict()), foreign)
+    for option in ('--resume-from', '--load-from'):
+        message = fails_cleanly(configs['dacs'], tmp_path / 'run', option, foreign)
+        assert f'{option} {str(foreign)!r} does not fit the model (DACS' in message
+        assert 'missing keys' in message and 'unexpected keys' in message
+        assert 'model.backbone.*' in message and 'backbone.block1.*' in message
+
+
+def test_truncated_checkpoint_is_refused_and_skipped_by_auto_resume(
+        configs, dacs_straight, dacs_resumed, tmp_path):
+    work_dir = tmp_path / 'run'
+    work_dir.mkdir()
+    shutil.copy(dacs_resumed / 'iter_3.pth', work_dir / 'iter_3.pth')
+    data = (dacs_straight / 'iter_6.pth').read_bytes()
+    (work_dir / 'iter_6.pth').write_bytes(data[:len(data) // 2])
+
+    message = fails_cleanly(configs['dacs'], work_dir, '--resume-from', work_dir / 'iter_6.pth')
+    assert str(work_dir / 'iter_6.pth') in message and 'truncated or corrupt' in message
+
+    train(configs['dacs'], work_dir, '--auto-resume', '--no-validate')
+    log = next(work_dir.glob('*.log')).read_text()
+    assert f'skipping {work_dir / "iter_6.pth"}' in log
+    assert f'auto-resume: resuming from {work_dir / "iter_3.pth"}' in log
+    assert load(work_dir / 'iter_6.pth')['meta']['iter'] == MAX_ITERS  # replaced atomically
