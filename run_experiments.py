@@ -14,9 +14,11 @@ stops the loop. ``--startup-test`` and ``--debug`` do not change the written con
 settings go to ``tools/train.py --cfg-options``. When all runs are done,
 ``work_dirs/<ID>/summary.md`` tabulates their target mIoU, per-class IoU and train time
 (with ``miou.png``; experiment 0 also draws ``predictions.png``). Experiment 0 first
-generates its data (``data/synthshift``) unless an up-to-date copy is there.
+generates its data (``data/synthshift``) unless a copy by the current generator is there.
 """
 import argparse
+import importlib.util
+import json
 import keyword
 import math
 import os
@@ -215,11 +217,26 @@ METHOD_LABELS = {'source_only': 'source-only', 'dacs': 'DACS', 'daformer': 'DAFo
 
 
 def ensure_synthshift_data():
-    """Generate ``data/synthshift`` for experiment 0; the generator leaves an up-to-date
-    copy alone and regenerates a stale or incomplete one."""
+    """Generate ``data/synthshift`` for experiment 0 unless a complete copy made by the
+    current generator version is there (of any size: users may generate a custom one)."""
+    manifest_file = osp.join(REPO_ROOT, SYNTHSHIFT_DATA, 'synthshift.json')
+    if osp.isfile(manifest_file):
+        with open(manifest_file) as f:
+            params = json.load(f).get('params', {})
+        if params.get('version') == synthshift_generator_version():
+            print(f'using the SynthShift data in {SYNTHSHIFT_DATA} ({params})', flush=True)
+            return
     cmd = [sys.executable, SYNTHSHIFT_GENERATOR, '--out', SYNTHSHIFT_DATA]
-    print(f'SynthShift data\n  {shlex.join(cmd)}', flush=True)
+    print(f'generating the SynthShift data\n  {shlex.join(cmd)}', flush=True)
     subprocess.run(cmd, cwd=REPO_ROOT, check=True)
+
+
+def synthshift_generator_version():
+    spec = importlib.util.spec_from_file_location(
+        'synthshift', osp.join(REPO_ROOT, SYNTHSHIFT_GENERATOR))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.VERSION
 
 
 def export_backbone(run):
@@ -239,8 +256,9 @@ def export_backbone(run):
     print(f'  encoder weights of {run.name} -> {repo_path(out)}', flush=True)
 
 
-def summarize(exp, runs):
-    """``work_dirs/<exp>/summary.md`` (+ plots) of the finished runs; returns its text."""
+def summarize(exp, runs, seed=None):
+    """``work_dirs/<exp>/summary.md`` (``work_dirs/<exp>/seed<N>/`` with ``--seed N``), plus
+    its plots, for the finished runs; returns the Markdown."""
     from mmseg.utils.experiment_summary import read_run, write_summary
     methods = [r for r in runs if 'export_backbone' not in r.cfg]
     results = [read_run(METHOD_LABELS.get(r.cfg.get('method'), r.name),
@@ -254,8 +272,11 @@ def summarize(exp, runs):
         overlays = dict(config_of=lambda res: configs[res.work_dir],
                         **synthshift_val_samples(3))
     title = f'Experiment {exp}: {EXPERIMENTS[exp].description}'
-    return write_summary(osp.join(REPO_ROOT, 'work_dirs', str(exp)), title, results,
-                         baseline, overlays)
+    if seed is not None:
+        title += f' (seed {seed})'
+    out_dir = osp.join(REPO_ROOT, 'work_dirs', str(exp), *([f'seed{seed}'] if seed is not None
+                                                             else []))
+    return write_summary(out_dir, title, results, baseline, overlays)
 
 
 def synthshift_val_samples(count):
@@ -294,7 +315,7 @@ def main(argv=None):
         if 'export_backbone' in run.cfg:
             export_backbone(run)
     if args.exp is not None and not args.dry_run:
-        print(summarize(args.exp, runs), flush=True)
+        print(summarize(args.exp, runs, args.seed), flush=True)
 
 
 if __name__ == '__main__':

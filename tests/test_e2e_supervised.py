@@ -147,9 +147,8 @@ def test_resume_continues_from_latest(trained_run, tmp_path):
     json_log = next(work_dir.glob('*.log.json'))
     train = [json.loads(line) for line in json_log.read_text().splitlines()
              if '"mode": "train"' in line]
-    # It continued after iteration 4 rather than restarting at 1 (mmcv stores iter N-1 in
-    # the meta of iter_N.pth, so the resumed run logs iteration 4 once more).
-    assert train and train[0]['iter'] >= 4 and train[-1]['iter'] == 6
+    # It continued with iteration 5 (neither restarting nor repeating iteration 4).
+    assert [e['iter'] for e in train] == [6]
     ckpt = torch.load(work_dir / 'latest.pth', map_location='cpu', weights_only=True)
     assert ckpt['meta']['CLASSES'][0] == 'road'
 

@@ -61,7 +61,7 @@ def test_exp0_startup_test_end_to_end(tmp_path):
         (repo / name).symlink_to(REPO / name)
     env = dict(os.environ, OMP_NUM_THREADS='2')
     subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
-                    'data/synthshift', '--num-source', '8', '--num-target-train', '4',
+                    'data/synthshift', '--num-source', '40', '--num-target-train', '4',
                     '--num-target-val', '3'], cwd=repo, env=env, check=True,
                    capture_output=True)
     proc = subprocess.run(

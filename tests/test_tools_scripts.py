@@ -93,7 +93,8 @@ def test_publish_model_strips_optimizer_and_hashes_name(tmp_path):
     src = tmp_path / 'latest.pth'
     state = {'backbone.w': torch.randn(3, 3)}
     torch.save(dict(state_dict=state, meta=dict(CLASSES=('a', 'b'), iter=4),
-                    optimizer={'state': {}, 'param_groups': []}), src)
+                    optimizer={'state': {}, 'param_groups': []},
+                    training_state={'iter': 4, 'local_iter': 4}), src)
     final = publish_model.main([str(src), str(tmp_path / 'out' / 'model.pth')])
     assert re.fullmatch(r'model-[0-9a-f]{8}\.pth', Path(final).name)
     assert publish_model.sha256_of(final).startswith(Path(final).stem[-8:])

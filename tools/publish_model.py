@@ -1,5 +1,5 @@
-"""Prepare a checkpoint for release: drop the optimizer state, keep ``state_dict`` and
-``meta``, and append the first 8 hex digits of the file's sha256 to its name.
+"""Prepare a checkpoint for release: keep ``state_dict`` and ``meta`` only (the optimizer
+and the resume state ``training_state`` are dropped), and append the first 8 hex digits of the file's sha256 to its name.
 
     python tools/publish_model.py work_dirs/run/latest.pth release/daformer.pth
     # -> release/daformer-<sha256[:8]>.pth
