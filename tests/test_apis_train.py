@@ -54,3 +54,15 @@ def test_fix_mmcv_scatter_streams_accepts_gpu_ids(monkeypatch):
     _functions._get_stream(1)
     _functions._get_stream(torch.device('cuda', 0))
     assert seen == [torch.device('cuda', 1), torch.device('cuda', 0)]
+
+
+def test_fused_adamw_only_on_cuda(monkeypatch):
+    from mmseg.apis.train import optimizer_config
+    cfg = dict(type='AdamW', lr=6e-5)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    assert 'fused' not in optimizer_config(cfg)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    assert optimizer_config(cfg)['fused'] is True
+    assert optimizer_config(dict(cfg, fused=False))['fused'] is False
+    assert 'fused' not in optimizer_config(dict(type='SGD', lr=0.01))
+    assert 'fused' not in cfg  # the config itself is left alone

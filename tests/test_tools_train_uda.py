@@ -34,15 +34,7 @@ log_config = dict(interval=1, img_interval=2)
 
 
 def test_uda_train_and_test_sh(tmp_path):
-    for name, seed in (('source', 0), ('target', 1)):
-        run([sys.executable, 'tools/make_demo_data.py', '--out', str(tmp_path / name),
-             '--num-train', '2', '--num-val', '1', '--size', '64x128', '--seed', str(seed)])
-    supervised = tmp_path / 'tiny_supervised.py'
-    supervised.write_text(TINY_CONFIG.format(repo=REPO, data=tmp_path / 'source'))
-    config = tmp_path / 'tiny_uda.py'
-    config.write_text(UDA_CONFIG.format(supervised=supervised, repo=REPO,
-                                        source=tmp_path / 'source',
-                                        target=tmp_path / 'target'))
+    config = write_uda_config(tmp_path)
     work_dir = tmp_path / 'run'
     log = run([sys.executable, 'tools/train.py', str(config), '--work-dir', str(work_dir)])
     assert 'mix.decode.loss_seg' in log
@@ -74,7 +66,9 @@ model = dict(
 """
 
 
-def write_uda_config(tmp_path, extra):
+def write_uda_config(tmp_path, extra=''):
+    """Tiny source/target demo data under ``tmp_path`` and a DACS config on them (+
+    ``extra`` config lines); returns the config path."""
     for name, seed in (('source', 0), ('target', 1)):
         run([sys.executable, 'tools/make_demo_data.py', '--out', str(tmp_path / name),
              '--num-train', '2', '--num-val', '1', '--size', '64x128', '--seed', str(seed)])

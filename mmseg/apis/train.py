@@ -122,6 +122,15 @@ def build_eval_hook(cfg, distributed=False):
                     **eval_cfg)
 
 
+def optimizer_config(optimizer_cfg):
+    """``cfg.optimizer``, with the fused (single-kernel) AdamW/Adam on CUDA unless the config
+    sets ``fused`` itself; same results within float noise."""
+    optimizer_cfg = copy.deepcopy(dict(optimizer_cfg))
+    if torch.cuda.is_available() and optimizer_cfg.get('type') in ('AdamW', 'Adam'):
+        optimizer_cfg.setdefault('fused', True)
+    return optimizer_cfg
+
+
 def train_segmentor(model, dataset, cfg, distributed=False, validate=False, timestamp=None,
                     meta=None, start='cfg'):
     """Train ``model`` (a segmentor or UDA wrapper) on ``dataset`` (or a list of them,
@@ -146,7 +155,7 @@ def train_segmentor(model, dataset, cfg, distributed=False, validate=False, time
     data_loaders = build_train_loaders(datasets, cfg, distributed)
 
     model = wrap_model(model, cfg, distributed)
-    optimizer = build_optimizer(model, cfg.optimizer)
+    optimizer = build_optimizer(model, optimizer_config(cfg.optimizer))
 
     if cfg.get('runner') is None:
         cfg.runner = dict(type='IterBasedRunner', max_iters=cfg.total_iters)

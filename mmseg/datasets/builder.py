@@ -119,7 +119,8 @@ def build_dataloader(dataset, samples_per_gpu, workers_per_gpu, num_gpus=1, dist
         shuffle (bool): shuffle the samples (every epoch).
         seed (int | None): base seed of the workers (see :func:`worker_init_fn`).
         drop_last (bool): drop the last incomplete batch.
-        pin_memory (bool): pin batches in page-locked memory.
+        pin_memory (bool): pin batches in page-locked memory (only when CUDA is
+            available: there is nothing to pin for on a CPU-only machine).
         persistent_workers (bool): keep workers alive between epochs (only used when
             there are workers).
         sampler (Sampler | None): use this sampler instead of the default one (shuffling,
@@ -146,6 +147,6 @@ def build_dataloader(dataset, samples_per_gpu, workers_per_gpu, num_gpus=1, dist
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler,
                       num_workers=num_workers,
                       collate_fn=partial(collate, samples_per_gpu=samples_per_gpu),
-                      pin_memory=pin_memory, shuffle=shuffle,
+                      pin_memory=pin_memory and torch.cuda.is_available(), shuffle=shuffle,
                       worker_init_fn=init_fn if num_workers > 0 else None,
                       drop_last=drop_last, **kwargs)
