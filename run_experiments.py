@@ -182,9 +182,6 @@ class Run:
         self.cfg = cfg or {}
         self.train_time = None
 
-    def __iter__(self):  # (name, config path, work dir)
-        return iter((self.name, self.config_path, self.work_dir))
-
 
 def planned_runs(args):
     """The :class:`Run` of each config; writes the generated configs."""
@@ -242,17 +239,15 @@ def synthshift_generator_version():
 def export_backbone(run):
     """Write the encoder weights of ``run``'s last checkpoint to
     ``<work dir>/<cfg['export_backbone']>`` (MiT release layout, for ``model.pretrained``)."""
-    import torch
-
-    from mmseg.utils.checkpoint import load_weights_file
+    from mmseg.utils.checkpoint import (UDA_TO_SEGMENTOR_KEYS, atomic_save,
+                                        extract_state_dict, load_weights_file, revise_keys)
     work_dir = osp.join(REPO_ROOT, run.work_dir)
-    state = load_weights_file(osp.join(work_dir, 'latest.pth'), 'checkpoint')['state_dict']
-    prefix = next(p for p in ('model.backbone.', 'backbone.')
-                  if any(k.startswith(p) for k in state))
+    checkpoint = load_weights_file(osp.join(work_dir, 'latest.pth'), 'checkpoint')
+    state = revise_keys(extract_state_dict(checkpoint), UDA_TO_SEGMENTOR_KEYS)
+    prefix = 'backbone.'
     backbone = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
     out = osp.join(work_dir, run.cfg['export_backbone'])
-    torch.save(backbone, out + '.tmp')
-    os.replace(out + '.tmp', out)
+    atomic_save(backbone, out)
     print(f'  encoder weights of {run.name} -> {repo_path(out)}', flush=True)
 
 

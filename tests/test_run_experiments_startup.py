@@ -18,10 +18,17 @@ from fake_datasets import REPO, write_cityscapes, write_synthia
 LINKED = ('configs', 'tools', 'mmseg', 'experiments.py', 'run_experiments.py', 'test.sh')
 
 
-def scratch_repository(root):
+def linked_repository(root):
+    """``root`` with links to this checkout's code and configs (real data/ and work_dirs/
+    folders get created there)."""
     root.mkdir()
     for name in LINKED:
         (root / name).symlink_to(REPO / name)
+    return root
+
+
+def scratch_repository(root):
+    linked_repository(root)
     write_synthia(root / 'data' / 'synthia', num=4)
     write_cityscapes(root / 'data' / 'cityscapes', num_train=2, num_val=1)
     from mmseg.models.backbones.mix_transformer import mit_b5
@@ -55,10 +62,7 @@ def test_exp0_startup_test_end_to_end(tmp_path):
     """Experiment 0 (the embedded SynthShift benchmark) as CI runs it: every config for 2
     iterations, the pretrain run's encoder exported and loaded by the methods, and the
     summary table, bar chart and prediction overlays written."""
-    repo = tmp_path / 'repo'
-    repo.mkdir()
-    for name in LINKED:
-        (repo / name).symlink_to(REPO / name)
+    repo = linked_repository(tmp_path / 'repo')
     env = dict(os.environ, OMP_NUM_THREADS='2')
     subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
                     'data/synthshift', '--num-source', '40', '--num-target-train', '4',
