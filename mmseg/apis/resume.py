@@ -5,17 +5,14 @@ Reading and checking happen before anything is written (:func:`select_start_chec
 :func:`check_weights_match`), so that a bad file stops the run with a clear error and no
 partial output; :func:`apply_start_checkpoint` then restores the runner.
 """
-import os
 import os.path as osp
-import re
 from dataclasses import dataclass
 
-from mmseg.core.hooks import checkpoint_folder
+from mmseg.core.hooks import checkpoint_folder, numbered_checkpoints
 from mmseg.core.training_state import restore_training_state, unwrap_model
 from mmseg.utils.checkpoint import (CheckpointReadError, describe_keys, load_weights_file,
                                     revise_keys, shape_mismatches)
 
-CHECKPOINT_NAME = re.compile(r'^iter_(\d+)\.pth$')
 # Saved from a DataParallel / DDP wrapper by other tools.
 WRAPPER_PREFIX = ((r'^module\.', ''),)
 
@@ -56,11 +53,8 @@ def read_training_checkpoint(path, resume=True, trusted=False):
 def saved_checkpoints(work_dir):
     """``iter_N.pth`` files of ``work_dir``, newest first, then ``latest.pth`` when it is
     not one of them."""
-    if not osp.isdir(work_dir):
-        return []
-    numbered = sorted(((int(m.group(1)), name) for name in os.listdir(work_dir)
-                       if (m := CHECKPOINT_NAME.match(name))), reverse=True)
-    paths = [osp.join(work_dir, name) for _, name in numbered]
+    numbered = numbered_checkpoints(work_dir)
+    paths = [numbered[n] for n in sorted(numbered, reverse=True)]
     latest = osp.join(work_dir, 'latest.pth')
     if osp.isfile(latest) and not any(osp.samefile(latest, p) for p in paths):
         paths.append(latest)

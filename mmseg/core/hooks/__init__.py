@@ -1,3 +1,3 @@
-from .checkpoint_hook import ResumableCheckpointHook, checkpoint_folder
+from .checkpoint_hook import ResumableCheckpointHook, checkpoint_folder, numbered_checkpoints
 
-__all__ = ['ResumableCheckpointHook', 'checkpoint_folder']
+__all__ = ['ResumableCheckpointHook', 'checkpoint_folder', 'numbered_checkpoints']

@@ -40,6 +40,19 @@ def checkpoint_folder(work_dir, out_dir=None):
     return osp.join(out_dir, osp.basename(work_dir.rstrip(osp.sep)))
 
 
+def numbered_checkpoints(folder, filename_tmpl='iter_{}.pth'):
+    """``{N: path}`` of the checkpoint files named like ``filename_tmpl`` in ``folder``."""
+    if not osp.isdir(folder):
+        return {}
+    pattern = re.compile('^' + re.escape(filename_tmpl).replace(r'\{\}', r'(\d+)') + '$')
+    found = {}
+    for name in os.listdir(folder):
+        match = pattern.match(name)
+        if match:
+            found[int(match.group(1))] = osp.join(folder, name)
+    return found
+
+
 @HOOKS.register_module()
 class ResumableCheckpointHook(Hook):
     """Save resumable checkpoints.
@@ -136,14 +149,7 @@ class ResumableCheckpointHook(Hook):
 
     def saved_iterations(self):
         """``{N: path}`` of the ``iter_N.pth`` files in the output folder."""
-        pattern = re.compile('^' + re.escape(self.filename_tmpl).replace(r'\{\}', r'(\d+)')
-                             + '$')
-        found = {}
-        for name in os.listdir(self.out_dir):
-            match = pattern.match(name)
-            if match:
-                found[int(match.group(1))] = osp.join(self.out_dir, name)
-        return found
+        return numbered_checkpoints(self.out_dir, self.filename_tmpl)
 
     def remove_old_checkpoints(self, current):
         """Keep the newest ``max_keep_ckpts`` files up to ``current``; files of later
