@@ -114,15 +114,18 @@ class HRDAHead(BaseDecodeHead):
 
     def forward(self, inputs):
         """inputs: [HR features (list, or dict of slide windows), LR features] →
-        (fused logits at the HR output resolution, (1−a)·LR logits, HR logits)."""
+        (fused logits at the HR output resolution, (1−a)·LR logits, HR logits); the head
+        runs on LR, then HR, then the scale attention on LR."""
         hr_inp, lr_inp = inputs
         hr_scale, lr_scale = self.scales
         batch_size = lr_inp[0].shape[0]
+        # LR before HR, as the original: in train mode the shared head's BatchNorm running
+        # statistics and its dropout draws depend on the order of the two calls.
+        lr_seg = self.head(lr_inp)
         if isinstance(hr_inp, dict):
             hr_seg = self.decode_hr(hr_inp, batch_size)
         else:
             hr_seg = self.head(hr_inp)
-        lr_seg = self.head(lr_inp)
         att = self.get_scale_attention(lr_inp)
         if self.hr_crop_box is not None:
             mask = lr_seg.new_zeros([lr_seg.shape[0], 1, *lr_seg.shape[2:]])

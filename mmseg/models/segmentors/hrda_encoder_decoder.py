@@ -72,30 +72,37 @@ class HRDAEncoderDecoder(EncoderDecoder):
         crops = torch.cat([img[:, :, y1:y2, x1:x2] for y1, y2, x1, x2 in boxes])
         return dict(features=self.extract_unscaled_feat(crops), boxes=boxes)
 
+    def lr_first_scale_indices(self):
+        """Indices into ``scales``, smallest scale first: the original sorts its scales
+        ascending and runs the encoder (and head) on LR before HR. The order matters in
+        train mode: each BatchNorm call moves the running statistics, and each dropout /
+        drop-path call draws from the RNG stream."""
+        return sorted(range(len(self.scales)), key=lambda i: self.scales[i])
+
     def extract_feat(self, img, crop_boxes=None):
         """Features of the scale named by ``feature_scale`` — or, for 'all', a list with each
         scale's features (HR on ``crop_boxes[0]`` when given, e.g. the student's detail box,
         so a frozen copy sees the same crop)."""
         if self.feature_scale in FEATURE_SCALE_ALL:
-            feats = []
-            for i, scale in enumerate(self.scales):
-                scaled = self.scaled_input(img, scale)
+            feats = [None] * len(self.scales)
+            for i in self.lr_first_scale_indices():
+                scaled = self.scaled_input(img, self.scales[i])
                 box = (crop_boxes or {}).get(i)
-                feats.append(self.extract_unscaled_feat(crop(scaled, box) if box else scaled))
+                feats[i] = self.extract_unscaled_feat(crop(scaled, box) if box else scaled)
             return feats
         return self.extract_unscaled_feat(self._resize(img, self.feature_scale))
 
     def multi_scale_features(self, img, hr_crop_box=None):
-        """[HR features (cropped, sliding windows or whole), LR features]."""
-        feats = []
-        for i, scale in enumerate(self.scales):
-            scaled = self.scaled_input(img, scale)
+        """[HR features (cropped, sliding windows or whole), LR features], encoded LR first."""
+        feats = [None] * len(self.scales)
+        for i in self.lr_first_scale_indices():
+            scaled = self.scaled_input(img, self.scales[i])
             if i == 0 and hr_crop_box is not None:
-                feats.append(self.extract_unscaled_feat(crop(scaled, hr_crop_box)))
+                feats[i] = self.extract_unscaled_feat(crop(scaled, hr_crop_box))
             elif i == 0 and self.hr_slide_inference and self.hr_crop_size is not None:
-                feats.append(self.extract_slide_feat(scaled))
+                feats[i] = self.extract_slide_feat(scaled)
             else:
-                feats.append(self.extract_unscaled_feat(scaled))
+                feats[i] = self.extract_unscaled_feat(scaled)
         return feats
 
     def encode_decode(self, img, img_metas, upscale_pred=True):

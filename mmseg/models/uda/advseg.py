@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 from mmseg.models.builder import UDA
 from mmseg.models.utils.gradient_sync import average_gradients
+from mmseg.models.utils.precision import at_least_float32
 
 from .fc_discriminator import FCDiscriminator
 from .target_losses_base import TargetLossUDA
@@ -66,13 +67,14 @@ class AdvSeg(TargetLossUDA):
         self.model_D.requires_grad_(False)
         with self.autocast():
             trg_logits = student.encode_decode(target_img, target_img_metas)
-        trg_prob = F.softmax(trg_logits.float(), dim=1)
+        trg_prob = F.softmax(at_least_float32(trg_logits), dim=1)
         adv = self.lambda_adv['main'] * self.domain_loss(self.model_D['main'](trg_prob),
                                                          SOURCE_LABEL)
         log_vars = self._backward({'loss_adv': adv}, 'trg')
         self.model_D.requires_grad_(True)
         with torch.no_grad(), self.autocast():
-            src_prob = F.softmax(student.encode_decode(img, img_metas).float(), dim=1)
+            src_prob = F.softmax(at_least_float32(student.encode_decode(img, img_metas)),
+                                 dim=1)
         d_loss = 0.5 * (self.domain_loss(self.model_D['main'](src_prob), SOURCE_LABEL)
                         + self.domain_loss(self.model_D['main'](trg_prob.detach()),
                                            TARGET_LABEL))

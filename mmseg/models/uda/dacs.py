@@ -10,6 +10,7 @@ from mmseg.models.builder import UDA, build_segmentor
 from mmseg.models.utils.crop import crop
 from mmseg.models.utils.dacs_transforms import (StrongTransform, class_mix_batch,
                                                 class_mix_masks, image_norm_stats)
+from mmseg.models.utils.precision import at_least_float32
 
 from .debug_writer import DebugImageWriter, default_palette
 from .ema_teacher import EMATeacher
@@ -119,8 +120,8 @@ class DACS(UDADecorator):
                                                 self.fdist_classes)
                 if s == 0:
                     debug = {'FD Mask': mask, 'Scaled GT': pooled}
-            dist = dist + masked_feature_distance(f_student[-1].float(),
-                                                  f_imnet[-1].detach().float(), mask)
+            dist = dist + masked_feature_distance(at_least_float32(f_student[-1]),
+                                                  at_least_float32(f_imnet[-1].detach()), mask)
         return self.fdist_lambda * dist, debug
 
     def forward_train(self, img, img_metas, gt_semantic_seg, target_img, target_img_metas,

@@ -8,6 +8,7 @@ from timm.layers import DropPath
 from torch.nn.modules.dropout import _DropoutNd
 
 from mmseg.models.builder import build_segmentor
+from mmseg.models.utils.precision import at_least_float32
 
 
 def ema_alpha(alpha, iteration):
@@ -83,7 +84,7 @@ class EMATeacher(nn.Module):
                 logits = self.ema_model.generate_pseudo_label(img, img_metas)
             else:
                 logits = self.ema_model.encode_decode(img, img_metas)
-        return F.softmax(logits.detach().float(), dim=1)
+        return F.softmax(at_least_float32(logits.detach()), dim=1)
 
     @torch.no_grad()
     def pseudo_label(self, img, img_metas, valid_pseudo_mask=None):

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg.models.builder import UDA
+from mmseg.models.utils.precision import at_least_float32
 
 from .target_losses_base import TargetLossUDA
 
@@ -28,5 +29,5 @@ class MinEnt(TargetLossUDA):
     def train_target(self, img, img_metas, target_img, target_img_metas):
         with self.autocast():
             logits = self.get_model().encode_decode(target_img, target_img_metas)
-        loss = self.lambda_ent['main'] * normalized_entropy(F.softmax(logits.float(), dim=1))
+        loss = self.lambda_ent['main'] * normalized_entropy(F.softmax(at_least_float32(logits), dim=1))
         return self._backward({'loss_ent': loss}, 'trg')

@@ -7,6 +7,12 @@ import torch
 DTYPES = {'bfloat16': torch.bfloat16, 'float16': torch.float16}
 
 
+def at_least_float32(tensor):
+    """``tensor`` in float32 if it is in a lower precision (autocast outputs), else as it is
+    (float32 stays, float64 is not truncated)."""
+    return tensor.to(torch.promote_types(tensor.dtype, torch.float32))
+
+
 class MixedPrecision:
     """``enabled``/``dtype`` from ``optimization.mixed_precision`` in the config."""
 
