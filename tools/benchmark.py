@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from mmseg.models import UDA, build_segmentor  # noqa: E402
 from mmseg.models.utils.optimization import (REFERENCE_OPTIMIZATION,  # noqa: E402
                                              apply_optimization)
+from mmseg.models.utils.precision import compute_environment  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENCODER_CHANNELS = {'mit_b0': [32, 64, 160, 256]}
@@ -164,7 +165,8 @@ def main(argv=None):
     train = alternate({'reference': train_step_fn(reference, batch, 0),
                        'fast': train_step_fn(fast, batch, 0)},
                       args.iters, args.warmup, args.device)
-    results = dict(setting=dict(vars(args)), train_step=summarize(train, args.device))
+    results = dict(setting=dict(vars(args)), machine=compute_environment(),
+                   train_step=summarize(train, args.device))
     img, metas = batch['img'][:1], batch['img_metas'][:1]
     for mode in ('whole', 'slide'):
         times = alternate({'reference': inference_fn(reference, img, metas, mode, args.size),
@@ -173,8 +175,12 @@ def main(argv=None):
         results[f'inference_{mode}'] = summarize(times, args.device)
     results['peak_memory_mb'] = round(peak_memory_mb(args.device), 1)
 
+    machine = results['machine']
     print(f'{args.method} {args.encoder} {args.size}² on {args.device} '
           f'(amp={args.amp}, median of {args.iters} iterations)')
+    print(f"CPU capability {machine['cpu_capability']}, native bfloat16: "
+          f"{'yes' if machine['cpu_native_bf16'] else 'no'}, {machine['threads']} threads, "
+          f"torch {machine['torch']}")
     print(f'{"":18s}{"reference s/it":>16s}{"fast s/it":>12s}{"ratio":>8s}')
     for key in ('train_step', 'inference_whole', 'inference_slide'):
         r = results[key]
