@@ -650,7 +650,9 @@ def _experiments():
 
 SYNTHSHIFT_METHODS = ('source_only', 'dacs', 'daformer', 'hrda', 'mic')
 IMAGENET_MIT_B0 = osp.join('pretrained', 'mit_b0.pth')
-SYNTHSHIFT_ENCODER = 'backbone.pth'  # exported from the pretrain run's checkpoint
+# Written next to the pretrain run's checkpoint by run_experiments.py: the source model
+# with its decoder at HRDA's shared-head keys and a fresh scale attention.
+SYNTHSHIFT_HRDA_INIT = 'hrda_init.pth'
 
 
 class SynthShiftRun(NamedTuple):
@@ -664,26 +666,28 @@ def imagenet_weights_present():
 
 
 def synthshift_config(run, seed=None):
-    """The config dict of one SynthShift run (``_base_`` under ``configs/synthshift``), or
-    None for the pretrain run when it is not needed.
+    """The config dict of one SynthShift run (``_base_`` under ``configs/synthshift``).
 
-    Without ImageNet weights (``pretrained/mit_b0.pth``) every method's encoder starts
-    from the encoder of the shared source-only 'pretrain' run; with them, the pretrain run
-    is skipped and DAFormer adds the thing-class feature distance (``daformer_fd.py``).
+    The 'pretrain' run trains the source model (from ImageNet MiT-B0 weights when
+    ``pretrained/mit_b0.pth`` exists, else from scratch); every method starts from all of
+    its weights (``load_from``) — the source-only baseline simply trains on — and with
+    ImageNet weights DAFormer adds the thing-class feature distance (``daformer_fd.py``).
     """
     seed = run.seed if seed is None else seed
-    imagenet = imagenet_weights_present()
+    imagenet = IMAGENET_MIT_B0 if imagenet_weights_present() else None
     pretrain_name = f'synthshift_pretrain_mitb0_s{seed}'
     if run.method == 'pretrain':
-        return None if imagenet else {
-            '_base_': ['synthshift/pretrain.py'], 'exp': 0, 'seed': seed,
-            'export_backbone': SYNTHSHIFT_ENCODER, 'name': pretrain_name}
-    encoder = IMAGENET_MIT_B0 if imagenet else osp.join('work_dirs', '0', pretrain_name,
-                                                        SYNTHSHIFT_ENCODER)
+        return {'_base_': ['synthshift/pretrain.py'], 'exp': 0, 'seed': seed,
+                'model': {'pretrained': imagenet}, 'method': 'pretrain',
+                'export_hrda_init': {'config': 'synthshift/hrda.py',
+                                     'file': SYNTHSHIFT_HRDA_INIT},
+                'name': pretrain_name}
+    source_model = osp.join('work_dirs', '0', pretrain_name,
+                            SYNTHSHIFT_HRDA_INIT if run.method == 'hrda' else 'latest.pth')
     base = 'daformer_fd' if run.method == 'daformer' and imagenet else run.method
     return {'_base_': [f'synthshift/{base}.py'], 'exp': 0, 'seed': seed,
-            'model': {'pretrained': encoder}, 'method': run.method,
-            'name': f'synthshift_{base}_mitb0_s{seed}'}
+            'model': {'pretrained': imagenet}, 'load_from': source_model,
+            'method': run.method, 'name': f'synthshift_{base}_mitb0_s{seed}'}
 
 
 def synthshift_grid(seed=0):
@@ -693,8 +697,8 @@ def synthshift_grid(seed=0):
 
 PAPER_EXPERIMENTS = _experiments()
 EXPERIMENTS = {
-    0: Experiment('SynthShift (embedded, CPU, ~15 min): source-only, DACS, DAFormer, HRDA '
-                  'and MIC with MiT-B0 on a procedural GTA-layout -> Cityscapes-layout '
+    0: Experiment('SynthShift (embedded, CPU, ~10 min, float32): source-only, DACS, '
+                  'DAFormer, HRDA and MIC with MiT-B0 on a procedural GTA-layout -> Cityscapes-layout '
                   'street-scene shift', synthshift_grid()),
     **PAPER_EXPERIMENTS,
 }

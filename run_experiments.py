@@ -10,7 +10,9 @@
 For ``--exp ID`` every generated config is written to
 ``configs/generated/<ID>/<name>.py`` and trained in turn with
 ``tools/train.py <that file> --work-dir work_dirs/<ID>/<name>``; the first failing run
-stops the loop. ``--startup-test`` and ``--debug`` do not change the written configs: their
+stops the loop. The console shows one line per run (a progress bar on a terminal, then
+time, iterations and target mIoU); each run's whole output is in its
+``work_dirs/<ID>/<name>/console.log``. ``--startup-test`` and ``--debug`` do not change the written configs: their
 settings go to ``tools/train.py --cfg-options``. When all runs are done,
 ``work_dirs/<ID>/summary.md`` tabulates their target mIoU, per-class IoU and train time
 (with ``miou.png``; experiment 0 also draws ``predictions.png``). Experiment 0 first
@@ -221,11 +223,17 @@ def ensure_synthshift_data():
         with open(manifest_file) as f:
             params = json.load(f).get('params', {})
         if params.get('version') == synthshift_generator_version():
-            print(f'using the SynthShift data in {SYNTHSHIFT_DATA} ({params})', flush=True)
+            print(f"using the SynthShift data in {SYNTHSHIFT_DATA} (generator version "
+                  f"{params['version']}, seed {params.get('seed')})", flush=True)
             return
     cmd = [sys.executable, SYNTHSHIFT_GENERATOR, '--out', SYNTHSHIFT_DATA]
-    print(f'generating the SynthShift data\n  {shlex.join(cmd)}', flush=True)
-    subprocess.run(cmd, cwd=REPO_ROOT, check=True)
+    print(f'generating the SynthShift data in {SYNTHSHIFT_DATA} ...', end=' ', flush=True)
+    start = time.time()
+    result = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f'\nrun_experiments.py: {shlex.join(cmd)} failed (exit code '
+                         f'{result.returncode}):\n{result.stdout[-2000:]}{result.stderr[-3000:]}')
+    print(f'done in {time.time() - start:.0f} s', flush=True)
 
 
 def synthshift_generator_version():
@@ -236,26 +244,44 @@ def synthshift_generator_version():
     return module.VERSION
 
 
-def export_backbone(run):
-    """Write the encoder weights of ``run``'s last checkpoint to
-    ``<work dir>/<cfg['export_backbone']>`` (MiT release layout, for ``model.pretrained``)."""
-    from mmseg.utils.checkpoint import (UDA_TO_SEGMENTOR_KEYS, atomic_save,
-                                        extract_state_dict, load_weights_file, revise_keys)
+# HRDA's shared head is the single-scale decoder: the source model's decoder goes there.
+SINGLE_SCALE_TO_HRDA_HEAD_KEYS = ((r'^model\.decode_head\.', 'model.decode_head.head.'),)
+
+
+def export_hrda_init(run):
+    """Write ``<work dir>/<cfg['export_hrda_init']['file']>``: ``run``'s trained student as
+    the start of an HRDA student (config ``cfg['export_hrda_init']['config']``) — encoder
+    as it is, decoder as HRDA's shared head, the scale attention freshly initialised
+    (seeded). A ``load_from`` checkpoint (``state_dict`` with ``model.*`` keys)."""
+    import torch
+    from mmcv import Config
+
+    from mmseg.models import build_segmentor
+    from mmseg.utils.checkpoint import (atomic_save, extract_state_dict, load_weights_file,
+                                        revise_keys, shape_mismatches)
+    spec = run.cfg['export_hrda_init']
     work_dir = osp.join(REPO_ROOT, run.work_dir)
-    checkpoint = load_weights_file(osp.join(work_dir, 'latest.pth'), 'checkpoint')
-    state = revise_keys(extract_state_dict(checkpoint), UDA_TO_SEGMENTOR_KEYS)
-    prefix = 'backbone.'
-    backbone = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    out = osp.join(work_dir, run.cfg['export_backbone'])
-    atomic_save(backbone, out)
-    print(f'  encoder weights of {run.name} -> {repo_path(out)}', flush=True)
+    source = osp.join(work_dir, 'latest.pth')
+    trained = revise_keys(extract_state_dict(load_weights_file(source, 'checkpoint')),
+                          SINGLE_SCALE_TO_HRDA_HEAD_KEYS)
+    hrda_model = Config.fromfile(osp.join(CONFIGS_DIR, spec['config'])).model
+    hrda_model.pretrained = None
+    torch.manual_seed(run.cfg.get('seed', 0))
+    fresh = {f'model.{k}': v for k, v in build_segmentor(hrda_model).state_dict().items()}
+    mismatches = shape_mismatches(fresh, trained)
+    if mismatches:
+        raise SystemExit(f'run_experiments.py: {source} does not fit {spec["config"]}: '
+                         f'shape mismatches {mismatches[:5]}')
+    state = {k: trained.get(k, v) for k, v in fresh.items()}
+    out = osp.join(work_dir, spec['file'])
+    atomic_save({'state_dict': state, 'meta': dict(source=repo_path(source))}, out)
 
 
 def summarize(exp, runs, seed=None):
     """``work_dirs/<exp>/summary.md`` (``work_dirs/<exp>/seed<N>/`` with ``--seed N``), plus
     its plots, for the finished runs; returns the Markdown."""
     from mmseg.utils.experiment_summary import read_run, write_summary
-    methods = [r for r in runs if 'export_backbone' not in r.cfg]
+    methods = [r for r in runs if r.cfg.get('method') != 'pretrain']
     results = [read_run(METHOD_LABELS.get(r.cfg.get('method'), r.name),
                         osp.join(REPO_ROOT, r.work_dir), r.train_time) for r in methods]
     baseline = next((res for res, r in zip(results, methods)
@@ -266,12 +292,32 @@ def summarize(exp, runs, seed=None):
                    for res, r in zip(results, methods)}
         overlays = dict(config_of=lambda res: configs[res.work_dir],
                         **synthshift_val_samples(3))
+    environment = compute_environment_lines(methods[0].config_path) if methods else []
     title = f'Experiment {exp}: {EXPERIMENTS[exp].description}'
     if seed is not None:
         title += f' (seed {seed})'
     out_dir = osp.join(REPO_ROOT, 'work_dirs', str(exp), *([f'seed{seed}'] if seed is not None
                                                              else []))
-    return write_summary(out_dir, title, results, baseline, overlays)
+    return write_summary(out_dir, title, results, baseline, overlays, environment)
+
+
+def compute_environment_lines(config_path):
+    """Precision, CPU kind, threads and torch version of this machine for the runs of
+    ``config_path`` — float results and times depend on them."""
+    from mmcv import Config
+
+    from mmseg.models.utils.optimization import resolve_optimization
+    from mmseg.models.utils.precision import compute_environment, precision_name
+    cfg = Config.fromfile(osp.join(REPO_ROOT, config_path))
+    mixed = resolve_optimization(cfg.get('optimization'))['mixed_precision']
+    env = compute_environment()
+    return [f"precision: {precision_name(mixed['enabled'], mixed['dtype'])} "
+            f"(optimization.mixed_precision.enabled={mixed['enabled']!r}; numbers in "
+            'another precision differ)',
+            f"CPU: ATen capability {env['cpu_capability']}, native bfloat16 "
+            f"{'yes' if env['cpu_native_bf16'] else 'no'}, {env['threads']} threads; "
+            f"GPU: {env['gpu'] or 'none'}",
+            f"torch {env['torch']}"]
 
 
 def synthshift_val_samples(count):
@@ -281,6 +327,49 @@ def synthshift_val_samples(count):
     labels = [img.replace('leftImg8bit', 'gtFine', 1).replace(
         '_leftImg8bit.png', '_gtFine_labelTrainIds.png') for img in images]
     return dict(images=images, labels=labels)
+
+
+def train(run, cmd, label):
+    """Run ``cmd`` (tools/train.py) for ``run`` with its whole output in
+    ``<work dir>/console.log``; the console gets one line: a progress bar while it trains
+    (on a terminal), then iterations, time and target mIoU."""
+    from mmseg.core.progress_bar_hook import PROGRESS_FILE_ENV
+    work_dir = osp.join(REPO_ROOT, run.work_dir)
+    os.makedirs(work_dir, exist_ok=True)
+    console_log = osp.join(work_dir, 'console.log')
+    progress_file = osp.join(work_dir, 'progress.txt')
+    interactive = sys.stdout.isatty()
+    print(label, end=' ' if not interactive else '', flush=True)
+    start = time.time()
+    with open(console_log, 'w') as log:
+        log.write(shlex.join(cmd) + '\n')
+        log.flush()
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                env=dict(os.environ, **{PROGRESS_FILE_ENV: progress_file}))
+        while proc.poll() is None:
+            time.sleep(0.5)
+            if interactive and osp.isfile(progress_file):
+                with open(progress_file) as f:
+                    print(f'\r{label} {f.read()}', end='', flush=True)
+    run.train_time = time.time() - start
+    if interactive:
+        print(f'\r\033[K{label}', end=' ')
+    if proc.returncode != 0:
+        with open(console_log) as f:
+            tail = ''.join(f.readlines()[-40:])
+        raise SystemExit(f'failed\n{tail}\nrun_experiments.py: training of {run.name} failed '
+                         f'(exit code {proc.returncode}); config: {run.config_path}, full '
+                         f'output: {repo_path(console_log)}')
+    print(f'{run.train_time / 60:.1f} min, {final_validation_text(work_dir)}', flush=True)
+
+
+def final_validation_text(work_dir):
+    from mmseg.utils.experiment_summary import last_validation
+    try:
+        val = last_validation(work_dir)
+    except (FileNotFoundError, ValueError):
+        return 'no evaluation'
+    return f"{val.get('iter', '?')} it, target mIoU {100 * val['mIoU']:.1f}"
 
 
 def main(argv=None):
@@ -297,18 +386,13 @@ def main(argv=None):
         ensure_synthshift_data()
     for i, run in enumerate(runs):
         cmd = train_command(run.config_path, run.work_dir, options)
-        print(f'[{i + 1}/{len(runs)}] {run.name}\n  {shlex.join(cmd)}', flush=True)
+        label = f'[{i + 1}/{len(runs)}] {run.name}'
         if args.dry_run:
+            print(f'{label}\n  {shlex.join(cmd)}', flush=True)
             continue
-        start = time.time()
-        result = subprocess.run(cmd, cwd=REPO_ROOT)
-        run.train_time = time.time() - start
-        if result.returncode != 0:
-            raise SystemExit(f'run_experiments.py: training of {run.name} failed (exit code '
-                             f'{result.returncode}); config: {run.config_path}, work dir: '
-                             f'{run.work_dir}. Runs not started: {len(runs) - i - 1}.')
-        if 'export_backbone' in run.cfg:
-            export_backbone(run)
+        train(run, cmd, label)
+        if 'export_hrda_init' in run.cfg:
+            export_hrda_init(run)
     if args.exp is not None and not args.dry_run:
         print(summarize(args.exp, runs, args.seed), flush=True)
 

@@ -176,42 +176,119 @@ def test_written_config_keeps_tuples_inf_none(exp_id, index, tmp_path):
     assert first_difference(cfg, written) is None
 
 
+FAKE_TRAINING = """
+import json, os, sys
+work_dir = sys.argv[1]
+for i in range(300):
+    print('mmcv listing line', i)
+with open(os.environ['MMSEG_PROGRESS_FILE'], 'w') as f:
+    f.write('[###] 2/2 it')
+if 'fail' in work_dir:
+    print('Traceback: boom', file=sys.stderr)
+    sys.exit(3)
+with open(os.path.join(work_dir, 'run.log.json'), 'w') as f:
+    f.write(json.dumps(dict(mode='val', iter=2, mIoU=0.42)) + '\\n')
+"""
+
+
+def fake_train_command(config_path, work_dir, options):
+    return [sys.executable, '-c', FAKE_TRAINING, work_dir]
+
+
+def test_console_shows_one_line_per_run_and_logs_the_rest(tmp_path, monkeypatch, capsys):
+    """Each run's whole output goes to <work dir>/console.log; the console gets one line
+    with the run's name, iterations and target mIoU."""
+    monkeypatch.setattr(run_experiments, 'REPO_ROOT', str(tmp_path))
+    monkeypatch.setattr(run_experiments, 'train_command', fake_train_command)
+    monkeypatch.setattr(run_experiments, 'summarize', lambda *args: 'SUMMARY')
+    run_experiments.main(['--exp', '7', '--out-dir', str(tmp_path / 'generated')])
+    lines = capsys.readouterr().out.strip().splitlines()
+    names = [cfg['name'] for cfg in generate_experiment_cfgs(7)]
+    assert len(lines) == len(names) + 1 and lines[-1] == 'SUMMARY'
+    for i, (line, name) in enumerate(zip(lines, names)):
+        assert line.startswith(f'[{i + 1}/{len(names)}] {name} ')
+        assert line.endswith('2 it, target mIoU 42.0')
+        console_log = (tmp_path / 'work_dirs' / '7' / name / 'console.log').read_text()
+        assert 'mmcv listing line 299' in console_log
+
+
 def test_failed_training_stops_and_names_config(tmp_path, monkeypatch, capsys):
-    calls = []
-
-    def failing_run(cmd, cwd):
-        calls.append(cmd)
-        return subprocess.CompletedProcess(cmd, 3)
-
-    monkeypatch.setattr(run_experiments.subprocess, 'run', failing_run)
+    monkeypatch.setattr(run_experiments, 'REPO_ROOT', str(tmp_path))
+    monkeypatch.setattr(run_experiments, 'train_command', fake_train_command)
+    monkeypatch.setattr(run_experiments, 'planned_runs', lambda args: [
+        run_experiments.Run('ok', 'ok.py', 'work_dirs/7/ok'),
+        run_experiments.Run('fail', 'configs/fail.py', 'work_dirs/7/fail'),
+        run_experiments.Run('never', 'never.py', 'work_dirs/7/never')])
     with pytest.raises(SystemExit) as info:
-        run_experiments.main(['--exp', '7', '--out-dir', str(tmp_path)])
-    name = generate_experiment_cfgs(7)[0]['name']
-    assert len(calls) == 1
-    assert f'training of {name} failed (exit code 3)' in str(info.value)
-    assert str(tmp_path / '7' / f'{name}.py') in str(info.value)
-
-
+        run_experiments.main(['--exp', '7'])
+    message = str(info.value)
+    assert 'training of fail failed (exit code 3)' in message
+    assert 'config: configs/fail.py' in message and 'work_dirs/7/fail/console.log' in message
+    assert 'Traceback: boom' in message  # the end of the output is shown
+    assert not (tmp_path / 'work_dirs' / '7' / 'never').exists()
 def test_synthshift_experiment_zero(monkeypatch):
-    """Experiment 0: a shared source-only pretrain run, then the five methods whose
-    encoders start from its exported weights (ImageNet weights replace it when present)."""
+    """Experiment 0: a shared source-only pretrain run, then the five methods, which start
+    from all of its weights (HRDA from the HRDA-layout export); ImageNet weights, when
+    present, start the pretrain run and enable DAFormer's feature distance."""
     import experiments
     cfgs = generate_experiment_cfgs(0)
     assert [c['name'] for c in cfgs] == [
         'synthshift_pretrain_mitb0_s0', 'synthshift_source_only_mitb0_s0',
         'synthshift_dacs_mitb0_s0', 'synthshift_daformer_mitb0_s0',
         'synthshift_hrda_mitb0_s0', 'synthshift_mic_mitb0_s0']
-    assert cfgs[0]['export_backbone'] == 'backbone.pth'
+    assert cfgs[0]['export_hrda_init'] == dict(config='synthshift/hrda.py',
+                                               file='hrda_init.pth')
+    pretrain_dir = 'work_dirs/0/synthshift_pretrain_mitb0_s0'
     for cfg in cfgs[1:]:
-        assert cfg['model']['pretrained'] == \
-            'work_dirs/0/synthshift_pretrain_mitb0_s0/backbone.pth'
+        assert cfg['model']['pretrained'] is None
+        assert cfg['load_from'] == f'{pretrain_dir}/' + (
+            'hrda_init.pth' if cfg['method'] == 'hrda' else 'latest.pth')
     assert generate_experiment_cfgs(0, seed=1)[2]['name'] == 'synthshift_dacs_mitb0_s1'
     monkeypatch.setattr(experiments, 'imagenet_weights_present', lambda: True)
     with_imagenet = generate_experiment_cfgs(0)
-    assert with_imagenet[0]['name'] == 'synthshift_source_only_mitb0_s0'  # no pretrain run
+    assert with_imagenet[0]['model']['pretrained'] == 'pretrained/mit_b0.pth'
     daformer = next(c for c in with_imagenet if c.get('method') == 'daformer')
     assert daformer['_base_'] == ['synthshift/daformer_fd.py']
     assert daformer['model']['pretrained'] == 'pretrained/mit_b0.pth'
+
+
+def test_synthshift_runs_in_float32():
+    from mmcv import Config
+
+    from mmseg.models.utils.optimization import resolve_optimization
+    for method in ('pretrain', 'source_only', 'dacs', 'daformer', 'hrda', 'mic'):
+        cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'synthshift', f'{method}.py'))
+        assert resolve_optimization(cfg.get('optimization'))['mixed_precision'][
+            'enabled'] is False, method
+
+
+def test_hrda_init_export_keeps_the_source_model(tmp_path, monkeypatch):
+    """The HRDA start holds the trained encoder, the trained decoder as HRDA's shared head
+    and a fresh scale attention, and loads into the HRDA student without missing keys."""
+    import torch
+    from mmcv import Config
+
+    from mmseg.models import build_segmentor, build_train_model
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'synthshift', 'pretrain.py'))
+    torch.manual_seed(1)
+    source = build_train_model(cfg)
+    work_dir = tmp_path / 'work_dirs' / 'pretrain'
+    work_dir.mkdir(parents=True)
+    torch.save({'state_dict': source.state_dict(), 'meta': {}}, work_dir / 'latest.pth')
+    monkeypatch.setattr(run_experiments, 'REPO_ROOT', str(tmp_path))
+    run = run_experiments.Run('pretrain', 'p.py', 'work_dirs/pretrain', dict(
+        seed=0, export_hrda_init=dict(config='synthshift/hrda.py', file='hrda_init.pth')))
+    run_experiments.export_hrda_init(run)
+    state = torch.load(work_dir / 'hrda_init.pth')['state_dict']
+    hrda = build_segmentor(Config.fromfile(osp.join(
+        REPO_ROOT, 'configs', 'synthshift', 'hrda.py')).model)
+    assert sorted(state) == sorted(f'model.{k}' for k in hrda.state_dict())
+    trained = source.state_dict()
+    assert torch.equal(state['model.backbone.block1.0.attn.q.weight'],
+                       trained['model.backbone.block1.0.attn.q.weight'])
+    assert torch.equal(state['model.decode_head.head.conv_seg.weight'],
+                       trained['model.decode_head.conv_seg.weight'])
+    assert any(k.startswith('model.decode_head.scale_attention.') for k in state)
 
 
 def test_seed_override_only_for_experiment_zero():

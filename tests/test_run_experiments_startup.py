@@ -60,8 +60,9 @@ def test_exp7_startup_test_end_to_end(tmp_path):
 
 def test_exp0_startup_test_end_to_end(tmp_path):
     """Experiment 0 (the embedded SynthShift benchmark) as CI runs it: every config for 2
-    iterations, the pretrain run's encoder exported and loaded by the methods, and the
-    summary table, bar chart and prediction overlays written."""
+    iterations, the pretrain run's weights loaded by the methods (HRDA from its export),
+    one console line per run, and the summary table, bar chart and prediction overlays
+    written."""
     repo = linked_repository(tmp_path / 'repo')
     env = dict(os.environ, OMP_NUM_THREADS='2')
     subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
@@ -74,8 +75,15 @@ def test_exp0_startup_test_end_to_end(tmp_path):
         timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     exp_dir = repo / 'work_dirs' / '0'
-    assert (exp_dir / 'synthshift_pretrain_mitb0_s0' / 'backbone.pth').is_file()
+    assert (exp_dir / 'synthshift_pretrain_mitb0_s0' / 'hrda_init.pth').is_file()
+    for name in ('source_only', 'hrda'):
+        log = next((exp_dir / f'synthshift_{name}_mitb0_s0').glob('*.log')).read_text()
+        assert 'Loaded the weights of work_dirs/0/synthshift_pretrain_mitb0_s0/' in log
+    run_lines = [line for line in proc.stdout.splitlines() if line.startswith('[')]
+    assert len(run_lines) == 6 and all('2 it, target mIoU' in line for line in run_lines)
+    assert 'mmcv' not in proc.stdout and 'Environment info' not in proc.stdout
     summary = (exp_dir / 'summary.md').read_text()
+    assert 'precision: float32' in summary and 'ATen capability' in summary
     for method in ('source-only', 'DACS', 'DAFormer', 'HRDA', 'MIC'):
         assert f'| {method} |' in summary, summary
     assert 'Δ vs source-only' in summary

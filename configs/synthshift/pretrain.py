@@ -1,6 +1,6 @@
-# SynthShift: the shared encoder initialisation of every method — a short source-only
-# training from scratch (the stand-in for ImageNet weights, which cannot be downloaded
-# here); experiment 0 exports its encoder to <work dir>/backbone.pth.
+# SynthShift: the source model every method starts from — a short source-only training
+# from scratch (from ImageNet MiT-B0 weights when pretrained/mit_b0.pth exists); it stands
+# in for the paper's ImageNet-pretrained start, which cannot be downloaded here.
 _base_ = ['base.py', '../_base_/uda/dacs_srconly.py']
 max_iters = 400
 runner = dict(max_iters=max_iters)

@@ -118,13 +118,17 @@ def prediction_overlays(results, config_of, images, labels, path, device='cpu'):
     plt.close(fig)
 
 
-def write_summary(out_dir, title, results, baseline=None, overlays=None):
+def write_summary(out_dir, title, results, baseline=None, overlays=None, environment=()):
     """``summary.md`` + ``miou.png`` (+ ``predictions.png`` when ``overlays`` is a dict
-    with ``config_of``, ``images`` and ``labels``) in ``out_dir``; returns the Markdown."""
+    with ``config_of``, ``images`` and ``labels``) in ``out_dir``; ``environment``: lines
+    saying where and how the numbers were computed. Returns the Markdown."""
     os.makedirs(out_dir, exist_ok=True)
     table = markdown_table(results, baseline)
     bar_chart(results, osp.join(out_dir, 'miou.png'), title)
-    text = [f'# {title}', '', table, '', '![target mIoU](miou.png)', '']
+    text = [f'# {title}', '', table, '']
+    if environment:
+        text += ['Computed with:'] + [f'- {line}' for line in environment] + ['']
+    text += ['![target mIoU](miou.png)', '']
     if overlays:
         prediction_overlays(results, path=osp.join(out_dir, 'predictions.png'), **overlays)
         text += ['![predictions on target val](predictions.png)', '']
