@@ -176,3 +176,12 @@ def test_class_file_errors_name_the_file_and_key(small_data, tmp_path):
     message = conversion_error(tmp_path, argv)
     assert str(root / 'farm.yaml') in message and "'thing_classes'" in message
     assert "['car']" in message
+
+
+def test_output_folder_overlapping_an_input_is_refused(small_data, tmp_path):
+    root, argv = small_data
+    with pytest.raises(SystemExit) as info:
+        custom.main(argv + ['--out-dir', str(root / 'sim' / 'rgb' / 'converted')])
+    assert f'output folder {root / "sim" / "rgb" / "converted" / "source"} overlaps the ' \
+           f'input folder {root / "sim" / "rgb"}' in str(info.value.code)
+    assert not (root / 'sim' / 'rgb' / 'converted').exists()

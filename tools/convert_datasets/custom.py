@@ -383,15 +383,16 @@ def convert_domain(domain, pairs, out_root, spec, convert, nproc):
     return stats, files
 
 
-def check_outputs_outside_inputs(outputs, domains):
-    """Outputs inside an input folder would be read as inputs by the next scan."""
+def check_outputs_apart_from_inputs(outputs, domains):
+    """Label folders written inside an input folder (or around one) would be read as
+    inputs by the next scan."""
     inputs = [d for domain in domains for d in (domain.img_dir, domain.label_dir) if d]
     for out in outputs:
         for folder in inputs:
-            out_abs, in_abs = osp.abspath(out), osp.abspath(folder)
-            if out_abs == in_abs or out_abs.startswith(in_abs + os.sep):
-                raise DataCheckError(f'output folder {out} is inside the input folder '
-                                     f'{folder}; choose another --out-dir / --config-dir')
+            a, b = osp.abspath(out), osp.abspath(folder)
+            if a == b or a.startswith(b + os.sep) or b.startswith(a + os.sep):
+                raise DataCheckError(f'output folder {out} overlaps the input folder '
+                                     f'{folder}; choose another --out-dir')
 
 
 # ---------------------------------------------------------------------- command line
@@ -447,7 +448,8 @@ def convert(args):
     spec = load_class_spec(args.class_file)
     source, target, val = domains_of(args)
     domains = [d for d in (source, target, val) if d is not None]
-    check_outputs_outside_inputs([args.out_dir, args.config_dir], domains)
+    check_outputs_apart_from_inputs(
+        [osp.join(args.out_dir, 'source'), osp.join(args.out_dir, 'val')], domains)
     pairs = {d.name: pair_files(d) for d in domains}
     check_unique_label_names(pairs['source'])
     reports = check_domains([(d, pairs[d.name]) for d in domains], spec, args.nproc)
