@@ -136,14 +136,14 @@ def config_source(cfg, header=''):
 
 
 def write_config(cfg, path, header=''):
-    """Write ``cfg`` (``_base_`` paths relative to ``configs/``) to ``path``, with the
-    ``_base_`` paths made relative to the file's folder so that ``mmcv.Config.fromfile``
-    finds them."""
+    """Write ``cfg`` (``_base_`` paths relative to ``configs/``, or absolute) to ``path``,
+    with the ``_base_`` paths made relative to the file's folder so that
+    ``mmcv.Config.fromfile`` finds them."""
     out_dir = osp.dirname(osp.abspath(path))
-    to_configs = osp.relpath(CONFIGS_DIR, out_dir)
     cfg = dict(cfg)
     if '_base_' in cfg:
-        cfg['_base_'] = [osp.join(to_configs, base) for base in cfg['_base_']]
+        cfg['_base_'] = [osp.relpath(osp.join(CONFIGS_DIR, base), out_dir)
+                         for base in cfg['_base_']]
     os.makedirs(out_dir, exist_ok=True)
     with open(path, 'w') as f:
         f.write(config_source(cfg, header))

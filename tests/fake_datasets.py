@@ -63,3 +63,45 @@ def write(path, array):
 def convert(script, root):
     subprocess.run([sys.executable, str(REPO / 'tools' / 'convert_datasets' / script),
                     str(root), '--nproc', '1'], check=True, capture_output=True)
+
+
+# Own data (tools/convert_datasets/custom.py): 5 classes, label files holding raw values
+# 10..50 (0 = unlabelled) that the class file maps to train ids.
+OWN_CLASSES = dict(
+    classes=['soil', 'crop', 'weed', 'sky', 'tractor'],
+    palette=[[120, 80, 40], [40, 200, 40], [200, 200, 0], [80, 160, 255], [230, 30, 30]],
+    id_mapping={10: 'soil', 20: 'crop', 30: 'weed', 40: 'sky', 50: 'tractor'},
+    ignore_index=0,
+    thing_classes=['tractor'])
+OWN_RAW_VALUES = (0, 10, 20, 30, 40, 50)
+
+
+def write_own_data(root, class_file='farm.yaml', size=(64, 128), num_source=4, num_target=3,
+                   num_val=2, seed=0):
+    """A source (``sim/rgb/*.jpg`` + ``sim/masks/*_mask.png``), an unlabelled target
+    (``real/train/field_a/*.png``), a labelled target val set (``real/val/{images,masks}``)
+    and the class file ``root/<class_file>``. Returns the arguments of
+    tools/convert_datasets/custom.py for them."""
+    import mmcv
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    for i in range(num_source):
+        label = block_label(rng, *size, OWN_RAW_VALUES).astype(np.uint8)
+        write(root / 'sim' / 'rgb' / f'frame_{i:03d}.jpg', noisy_image(rng, label))
+        write(root / 'sim' / 'masks' / f'frame_{i:03d}_mask.png', label)
+    for i in range(num_target):
+        label = block_label(rng, *size, OWN_RAW_VALUES)
+        write(root / 'real' / 'train' / 'field_a' / f'img_{i:03d}.png', noisy_image(rng, label))
+    for i in range(num_val):
+        label = block_label(rng, *size, OWN_RAW_VALUES).astype(np.uint8)
+        write(root / 'real' / 'val' / 'images' / f'img_{100 + i:03d}.png',
+              noisy_image(rng, label))
+        write(root / 'real' / 'val' / 'masks' / f'img_{100 + i:03d}_mask.png', label)
+    mmcv.dump(OWN_CLASSES, str(root / class_file))
+    return [str(root / class_file),
+            '--source-images', str(root / 'sim' / 'rgb'),
+            '--source-labels', str(root / 'sim' / 'masks'),
+            '--target-images', str(root / 'real' / 'train'),
+            '--val-images', str(root / 'real' / 'val' / 'images'),
+            '--val-labels', str(root / 'real' / 'val' / 'masks'),
+            '--source-img-suffix', '.jpg', '--label-suffix', '_mask.png']

@@ -74,6 +74,17 @@ def test_init_segmentor_loads_ddp_prefixed_plain_checkpoint(tiny_config, tmp_pat
     assert any('no class names' in str(w.message) for w in caught)
 
 
+def test_init_segmentor_takes_classes_from_the_config_without_meta(tiny_config, tmp_path):
+    """Configs of tools/convert_datasets/custom.py name classes / palette in data.test."""
+    classes, palette = ('soil', 'crop'), [[1, 2, 3], [4, 5, 6]]
+    options = {'data.test.classes': classes, 'data.test.palette': palette}
+    ckpt = tmp_path / 'plain.pth'
+    torch.save(dict(state_dict=random_state_dict(tiny_config, 4)), ckpt)
+    for checkpoint in (None, str(ckpt)):
+        model = init_segmentor(tiny_config, checkpoint, device='cpu', cfg_options=options)
+        assert tuple(model.CLASSES) == classes and model.PALETTE == palette
+
+
 def test_checkpoint_without_matching_keys_fails_loudly(tiny_config, tmp_path):
     ckpt = tmp_path / 'other.pth'
     torch.save(dict(state_dict={'encoder.layer1.weight': torch.zeros(2)}), ckpt)

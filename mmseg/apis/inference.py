@@ -78,6 +78,14 @@ def load_segmentor_checkpoint(model, checkpoint, dataset_classes=None, dataset_p
     return ckpt
 
 
+def config_classes(cfg):
+    """``(classes, palette)`` named by the config's test set (``data.test.classes`` /
+    ``palette``, e.g. in the configs of tools/convert_datasets/custom.py); None for each
+    it does not name."""
+    test = cfg.get('data', {}).get('test') or {}
+    return test.get('classes'), test.get('palette')
+
+
 def init_segmentor(config, checkpoint=None, device='cuda:0', trusted=False, cfg_options=None):
     """Build a segmentor for inference.
 
@@ -85,18 +93,21 @@ def init_segmentor(config, checkpoint=None, device='cuda:0', trusted=False, cfg_
         config (str | mmcv.Config): config file (``.py`` / legacy ``.json``) or object.
         checkpoint (str | None): weights; UDA checkpoints (``model.*``, ``ema_model.*``,
             ``imnet_model.*``) load their ``model.`` part. A checkpoint without any
-            matching key raises.
+            matching key raises. Class names and palette come from its meta, else from
+            the config's test set, else Cityscapes.
         device (str): e.g. ``'cuda:0'`` or ``'cpu'``.
     Returns:
         nn.Module: the segmentor in eval mode, with ``cfg``, ``CLASSES``, ``PALETTE``.
     """
     config = load_config(config, cfg_options)
     model = build_test_segmentor(config)
+    classes, palette = config_classes(config)
     if checkpoint is not None:
-        load_segmentor_checkpoint(model, checkpoint, trusted=trusted)
+        load_segmentor_checkpoint(model, checkpoint, dataset_classes=classes,
+                                  dataset_palette=palette, trusted=trusted)
     else:
-        model.CLASSES = get_classes(DEFAULT_DATASET)
-        model.PALETTE = get_palette(DEFAULT_DATASET)
+        model.CLASSES = classes or get_classes(DEFAULT_DATASET)
+        model.PALETTE = palette or get_palette(DEFAULT_DATASET)
     model.cfg = config
     model.to(device)
     model.eval()

@@ -140,8 +140,9 @@ def train_segmentor(model, dataset, cfg, distributed=False, validate=False, time
     ``cfg.optimizer`` (``paramwise_cfg.custom_keys`` supported), ``cfg.optimizer_config``
     (None for UDA wrappers, which step the optimizer themselves), ``cfg.lr_config``,
     ``cfg.checkpoint_config`` (resumable, atomically written checkpoints),
-    ``cfg.log_config`` and, when ``validate``, ``cfg.evaluation``. Checkpoints and logs go
-    to ``cfg.work_dir``.
+    ``cfg.log_config`` and, when ``validate``, ``cfg.evaluation`` (``evaluation = None``:
+    no evaluation, e.g. a target without validation labels). Checkpoints and logs go to
+    ``cfg.work_dir``.
 
     ``start``: 'cfg' selects the checkpoint to start from by ``cfg.resume_from`` /
     ``cfg.auto_resume`` / ``cfg.load_from`` (see
@@ -174,7 +175,9 @@ def train_segmentor(model, dataset, cfg, distributed=False, validate=False, time
                              priority='LOWEST')
     runner.timestamp = timestamp
 
-    if validate:
+    if validate and cfg.get('evaluation', {}) is None:
+        logger.info('evaluation = None in the config: training without evaluation')
+    elif validate:
         runner.register_hook(build_eval_hook(cfg, distributed), priority='LOW')
 
     if start == 'cfg':

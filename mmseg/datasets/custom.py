@@ -11,6 +11,7 @@ from prettytable import PrettyTable
 from torch.utils.data import Dataset
 
 from mmseg.utils.logger import get_root_logger
+from mmseg.utils.visualization import random_palette
 
 from .builder import DATASETS
 from .pipelines import Compose, LoadAnnotations
@@ -259,8 +260,7 @@ class CustomDataset(Dataset):
             return [self.PALETTE[old] for _, old in kept]
         if palette is None:
             if self.PALETTE is None:
-                # A fixed random palette (seed 42) without touching the global RNG state.
-                palette = np.random.RandomState(42).randint(0, 255, size=(len(class_names), 3))
+                palette = random_palette(len(class_names))
             else:
                 palette = self.PALETTE
         return palette

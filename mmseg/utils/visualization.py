@@ -7,6 +7,12 @@ import cv2
 import numpy as np
 
 
+def random_palette(num_classes):
+    """Fixed pseudo-random colours (seed 42; the global RNG is left alone) for classes
+    that come without a palette: every tool draws them alike."""
+    return np.random.RandomState(42).randint(0, 255, size=(num_classes, 3))
+
+
 def colorize(seg, palette):
     """Class-id map H×W → RGB image H×W×3 (uint8); ids outside the palette (e.g. the
     ignore index 255) stay black."""

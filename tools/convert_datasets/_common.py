@@ -42,10 +42,10 @@ def remap_ids(label, id_to_train_id, source):
     return lut[label]
 
 
-def class_counts(train_ids, file):
+def class_counts(train_ids, file, num_classes=NUM_CLASSES):
     """``{trainId: pixel count, ..., 'file': file}`` for the classes present (ascending
     trainId; 255 not counted)."""
-    counts = np.bincount(train_ids.ravel(), minlength=256)[:NUM_CLASSES]
+    counts = np.bincount(train_ids.ravel(), minlength=256)[:num_classes]
     stats = {int(c): int(n) for c, n in enumerate(counts) if n > 0}
     stats['file'] = file
     return stats

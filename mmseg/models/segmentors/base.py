@@ -4,7 +4,6 @@ from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
 
 import mmcv
-import numpy as np
 import torch
 import torch.distributed as dist
 from mmcv.runner import BaseModule
@@ -142,16 +141,13 @@ class BaseSegmentor(BaseModule, metaclass=ABCMeta):
 
         Returns the drawn BGR image when neither shown nor written.
         """
-        from mmseg.utils.visualization import draw_segmentation
+        from mmseg.utils.visualization import draw_segmentation, random_palette
         img = mmcv.imread(img).copy()
         seg = result[0]
         if palette is None:
             palette = getattr(self, 'PALETTE', None)
         if palette is None:
-            state = np.random.get_state()
-            np.random.seed(42)
-            palette = np.random.randint(0, 255, size=(len(self.CLASSES), 3))
-            np.random.set_state(state)
+            palette = random_palette(len(self.CLASSES))
         img = draw_segmentation(img, seg, palette, opacity)
         if show:
             mmcv.imshow(img, win_name, wait_time)

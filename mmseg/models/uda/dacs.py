@@ -11,8 +11,9 @@ from mmseg.models.utils.crop import crop
 from mmseg.models.utils.dacs_transforms import (StrongTransform, class_mix_batch,
                                                 class_mix_masks, image_norm_stats)
 from mmseg.models.utils.precision import at_least_float32
+from mmseg.utils.visualization import random_palette
 
-from .debug_writer import DebugImageWriter, default_palette
+from .debug_writer import DebugImageWriter
 from .ema_teacher import EMATeacher
 from .feature_distance import masked_feature_distance, thing_class_mask
 from .uda_decorator import UDADecorator
@@ -164,9 +165,15 @@ class DACS(UDADecorator):
             lambda: self.debug_panels(img, gt_semantic_seg, target_img, pseudo_label,
                                       pseudo_weight, mixed, debug, predictions),
             img_metas[0]['img_norm_cfg'],
-            getattr(self, 'PALETTE', None) or default_palette(self.num_classes))
+            self.debug_palette())
         self.local_iter += 1  # step 9
         return log_vars
+
+    def debug_palette(self):
+        """The class colours of the run (``PALETTE``, which tools/train.py sets from the
+        dataset), else fixed random ones."""
+        palette = getattr(self, 'PALETTE', None)
+        return random_palette(self.num_classes) if palette is None else palette
 
     def debug_panels(self, img, gt, target_img, pseudo_label, pseudo_weight, mixed, debug,
                      predictions):

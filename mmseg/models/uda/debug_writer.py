@@ -11,11 +11,6 @@ import torch
 from mmseg.utils.visualization import colorize
 
 
-def default_palette(num_classes):
-    """Fixed pseudo-random colours when the model carries no ``PALETTE``."""
-    return np.random.RandomState(42).randint(0, 255, size=(num_classes, 3))
-
-
 def denormalize(img, img_norm_cfg):
     """img: 3×H×W normalised tensor → H×W×3 float RGB in [0, 1]."""
     mean = torch.as_tensor(img_norm_cfg['mean'], dtype=torch.float32).view(3, 1, 1)
@@ -28,7 +23,8 @@ def to_panel(value, kind, img_norm_cfg, palette):
     """One sample of a panel: kind 'image' (3×H×W), 'label' (H×W ids) or 'map' (H×W)."""
     if kind == 'image':
         return denormalize(value, img_norm_cfg), {}
-    value = value.detach().float().cpu().squeeze().numpy()
+    # Not squeeze(): a map of tiny crops can be 1×1 (e.g. the FD mask at stride 32).
+    value = value.detach().float().cpu().reshape(value.shape[-2:]).numpy()
     if kind == 'label':
         return colorize(value.astype(np.int64), palette), {}
     return value, dict(cmap='viridis', vmin=0, vmax=1)
