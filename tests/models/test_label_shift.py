@@ -52,6 +52,7 @@ def test_constant_probability_map_scores_its_value():
     pixel_freq = [0.5, 0.3, 0.05]
     assert target_presence(probs, pixel_freq).tolist() == [[True, False, True]]
     assert target_label_prior(probs, pixel_freq).tolist() == pytest.approx([0.5, 0, 0.5])
+    assert target_presence(probs, [0.5, 0.3, 0.0]).tolist() == [[True, False, False]]
 
 
 def test_target_score_is_log_mean_exp_of_the_probabilities():

@@ -68,9 +68,11 @@ def target_presence_scores(prob_maps):
 
 
 def target_presence(prob_maps, pixel_freq):
-    """I_t^i(k) = 1[score_i(k) > p_pix(k)]: N×K bool."""
+    """I_t^i(k) = 1[score_i(k) > p_pix(k)]: N×K bool. A class without source pixels
+    (p_pix = 0) is never counted: any non-zero probability would count it in every image
+    (the official rule assumes every class occurs in the source)."""
     pixel_freq = torch.as_tensor(pixel_freq, dtype=torch.float64, device=prob_maps.device)
-    return target_presence_scores(prob_maps) > pixel_freq
+    return (target_presence_scores(prob_maps) > pixel_freq) & (pixel_freq > 0)
 
 
 def target_label_prior(prob_maps, pixel_freq, pseudo_count=0.0):
