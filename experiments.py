@@ -19,6 +19,7 @@ with dots removed and long dataset names shortened (``cityscapes`` -> ``cs``, ..
 
 ``python run_experiments.py --list`` prints the IDs; ``--exp ID`` writes and trains them.
 """
+import dataclasses
 import itertools
 import logging
 import os.path as osp
@@ -97,6 +98,11 @@ class Params:
     # Dataset file of target-only (oracle) runs; DAFormer trains them on half-resolution
     # Cityscapes (``cityscapes_half_512x512.py``).
     target_only_dataset: str = '{target}_{crop}'
+    # Label shift (Liu et al. 2022): n_s of the label-shift estimate written after training
+    # (None: no estimate); the overrides of this run's own row that give the run it
+    # starts from (``load_from``, and its label_shift.json for Classifier Rectification).
+    estimate_label_shift: Optional[int] = None
+    start_from: Optional[Tuple[Tuple[str, Any], ...]] = None
 
 
 class Experiment(NamedTuple):
@@ -341,6 +347,14 @@ def build_config(p):
         uda.update(mask_cfg(p.mask))
     cfg['data'] = {'samples_per_gpu': p.batch_size, 'workers_per_gpu': p.workers_per_gpu,
                    'train': train}
+    if p.start_from is not None:
+        start = build_config(dataclasses.replace(p, start_from=None, **dict(p.start_from)))
+        start_dir = osp.join('work_dirs', str(p.exp), start['name'])
+        cfg['load_from'] = osp.join(start_dir, 'latest.pth')
+        if p.uda == 'labelshift_cr':
+            uda['label_shift'] = {'file': osp.join(start_dir, 'label_shift.json')}
+    if p.estimate_label_shift is not None:
+        cfg['estimate_label_shift'] = {'min_pixels': p.estimate_label_shift}
     if uda:
         cfg['uda'] = uda
 
@@ -413,6 +427,7 @@ REPOSITORIES = {
     'daformer': dict(workers_per_gpu=4, target_only_dataset='{target}_half_{crop}'),
     'hrda': dict(workers_per_gpu=1),
     'mic': dict(workers_per_gpu=1),
+    'labelshift': dict(workers_per_gpu=4),
 }
 
 # Datasets: source, target, crop and the RCS minimum crop ratio (0.5 of a 512x512 crop,
@@ -469,6 +484,22 @@ HRDA_DLV2 = net('hrda1-512-0.1_dlv2red', 'r101v1c')
 def hrda_net(hrda):
     """HRDA with the DAFormer decoder, e.g. ``hrda_net('hrda1-384-0.1')``."""
     return dict(HRDA_NET, architecture=f'{hrda}_daformer_sepaspp')
+
+
+# Label shift (Liu et al., CVPR 2022; SPEC-more-uda.md §1.3): DeepLabV2-R101 with the full
+# ASPP (6, 12, 18, 24) on full images; SGD 2.5e-4 (head x10), poly 0.9; 4 source + 4 target
+# images per iteration; 40k iterations (the official poly runs over 62.5k and stops at 40k:
+# here it decays over the 40k). n_s = 0 (any pixel; the official value is not published).
+LABEL_SHIFT_DLV2 = dict(net('dlv2', 'r101v1c'), opt='sgd', lr=2.5e-4, pmult=True,
+                        schedule='poly09', batch_size=4)
+LABEL_SHIFT_CDA = dict(uda='labelshift_cda', estimate_label_shift=0)
+GTA2CS_FULL = dict(source='gta', target='cityscapes', crop='1280x720')
+SYN2CS_FULL = dict(source='synthia', target='cityscapes', crop='1280x760')
+
+
+def label_shift_cr(start):
+    """Classifier Rectification from the run given by the overrides ``start``."""
+    return dict(uda='labelshift_cr', start_from=tuple(start.items()))
 
 
 # The authors' start-up tests: 2 iterations, errors only in the log.
@@ -637,11 +668,43 @@ def _experiments():
              grid(CS2CS, DAFORMER_NET, dict(uda='dacs_srconly'),
                   mic(32, mode='separatesrc'), dict(gpu_model=GPU_11GB), SEEDS)),
     }
+    return experiments_of(specs)
+
+
+def experiments_of(specs):
+    """``{ID: (repository, description, rows)}`` → ``{ID: Experiment}``."""
     return {
         exp_id: Experiment(description, tuple(
             Params(exp=exp_id, **{**REPOSITORIES[repo], **row}) for row in rows))
         for exp_id, (repo, description, rows) in specs.items()
     }
+
+
+def _more_uda_experiments():
+    """Further UDA systems (SPEC-more-uda.md), beside the three papers' IDs."""
+    specs = {
+        # --- Label shift (Liu et al., CVPR 2022): alignment, then CR; IA on the aligned
+        # model (tools/test.py --label-shift <alignment run>/label_shift.json) ---
+        120: ('labelshift', 'Label shift: class-conditional alignment, then Classifier '
+              'Rectification, DeepLabV2-R101 (full ASPP, full images), GTA->CS',
+              grid(GTA2CS_FULL, LABEL_SHIFT_DLV2,
+                   [LABEL_SHIFT_CDA, label_shift_cr(LABEL_SHIFT_CDA)], SEED0)),
+        121: ('labelshift', 'Label shift: class-conditional alignment, then Classifier '
+              'Rectification, DeepLabV2-R101 (full ASPP, full images), Synthia->CS',
+              grid(SYN2CS_FULL, LABEL_SHIFT_DLV2,
+                   [LABEL_SHIFT_CDA, label_shift_cr(LABEL_SHIFT_CDA)], SEED0)),
+        122: ('labelshift', 'Label shift on DAFormer (not from the paper): DAFormer with the '
+              'label-shift estimate (IA at test), then Classifier Rectification, GTA->CS',
+              grid(GTA2CS, DAFORMER_NET,
+                   [dict(DAFORMER_UDA, estimate_label_shift=0),
+                    label_shift_cr(DAFORMER_UDA)], SEED0)),
+        123: ('labelshift', 'Label shift on HRDA+MIC (not from the paper): MIC(HRDA) with the '
+              'label-shift estimate (IA at test), then Classifier Rectification, GTA->CS',
+              grid(GTAHR2CSHR, HRDA_NET, dict(gpu_model=GPU_24GB),
+                   [dict(HRDA_UDA, **mic(64), estimate_label_shift=0),
+                    label_shift_cr(dict(HRDA_UDA, **mic(64)))], SEED0)),
+    }
+    return experiments_of(specs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -695,12 +758,71 @@ def synthshift_grid(seed=0):
                  for method in ('pretrain',) + SYNTHSHIFT_METHODS)
 
 
+# ---------------------------------------------------------------------------------------
+# Experiment 9: further UDA systems on SynthShift (SPEC-more-uda.md), from experiment 0's
+# source model; its target has more person/vegetation/rider than the source by design
+# ---------------------------------------------------------------------------------------
+
+MORE_UDA_EXP = 9
+MORE_UDA_METHODS = ('source_only', 'daformer', 'labelshift_cda', 'labelshift_cr')
+# n_s of the label-shift estimate on SynthShift's 128x256 labels: 16 pixels (0.05%).
+SYNTHSHIFT_LABEL_SHIFT_MIN_PIXELS = 16
+LABEL_SHIFT_FILE = 'label_shift.json'
+
+
+def more_uda_work_dir(name):
+    return osp.join('work_dirs', str(MORE_UDA_EXP), name)
+
+
+def more_uda_config(run, seed=None):
+    """The config dict of one experiment-9 run. 'pretrain' is experiment 0's source model
+    (``reuse_trained``: trained only when its work dir has no ``latest.pth``); source-only
+    and DAFormer are experiment 0's configs; ``estimate_label_shift`` asks for
+    ``<work dir>/label_shift.json`` and an Inference-Adjustment evaluation after training;
+    CR starts from the alignment run and its label_shift.json."""
+    seed = run.seed if seed is None else seed
+    if run.method in ('pretrain', 'source_only', 'daformer'):
+        cfg = dict(synthshift_config(SynthShiftRun(run.method, seed)), exp=MORE_UDA_EXP)
+        if run.method == 'pretrain':
+            cfg.update(work_dir=osp.join('work_dirs', '0', cfg['name']), reuse_trained=True)
+        if run.method == 'daformer':
+            cfg['estimate_label_shift'] = dict(min_pixels=SYNTHSHIFT_LABEL_SHIFT_MIN_PIXELS)
+        return cfg
+    pretrain = synthshift_config(SynthShiftRun('pretrain', seed))
+    cfg = {'_base_': [f'synthshift/{run.method}.py'], 'exp': MORE_UDA_EXP, 'seed': seed,
+           'model': {'pretrained': None}, 'method': run.method,
+           'name': f'synthshift_{run.method}_mitb0_s{seed}'}
+    if run.method == 'labelshift_cda':
+        cfg['load_from'] = osp.join('work_dirs', '0', pretrain['name'], 'latest.pth')
+        cfg['estimate_label_shift'] = dict(min_pixels=SYNTHSHIFT_LABEL_SHIFT_MIN_PIXELS)
+    else:
+        aligned = more_uda_work_dir(f'synthshift_labelshift_cda_mitb0_s{seed}')
+        cfg['load_from'] = osp.join(aligned, 'latest.pth')
+        cfg['uda'] = {'label_shift': {'file': osp.join(aligned, LABEL_SHIFT_FILE)}}
+    return cfg
+
+
+def more_uda_grid(seed=0):
+    return tuple(SynthShiftRun(method, seed) for method in ('pretrain',) + MORE_UDA_METHODS)
+
+
+# Experiments whose runs are SynthShiftRun rows, by ID: their config function.
+SYNTHSHIFT_EXPERIMENTS = {0: synthshift_config, MORE_UDA_EXP: more_uda_config}
+
+# The DAFormer, HRDA and MIC papers' IDs (checked against the authors' configs).
 PAPER_EXPERIMENTS = _experiments()
+MORE_UDA_EXPERIMENTS = _more_uda_experiments()
 EXPERIMENTS = {
     0: Experiment('SynthShift (embedded, CPU, ~10 min, float32): source-only, DACS, '
                   'DAFormer, HRDA and MIC with MiT-B0 on a procedural GTA-layout -> Cityscapes-layout '
                   'street-scene shift', synthshift_grid()),
+    MORE_UDA_EXP: Experiment(
+        'SynthShift (embedded, CPU, ~10 min, float32), further UDA systems: label shift '
+        '(Liu et al. 2022) - class-conditional alignment, + Classifier Rectification, + '
+        'Inference Adjustment; DAFormer + IA; from the experiment-0 source model',
+        more_uda_grid()),
     **PAPER_EXPERIMENTS,
+    **MORE_UDA_EXPERIMENTS,
 }
 
 
@@ -713,14 +835,16 @@ def describe_experiments():
 def generate_experiment_cfgs(id, seed=None):
     """The config dicts of experiment ``id`` in grid order.
 
-    ``seed`` replaces the seed of experiment 0's runs (the paper IDs fix their seeds).
+    ``seed`` replaces the seed of the SynthShift experiments' runs (0, 9; the paper IDs fix
+    their seeds).
     """
     if id not in EXPERIMENTS:
         raise ValueError(f'unknown experiment ID {id!r}; valid IDs:\n' + describe_experiments())
-    if id == 0:
-        cfgs = (synthshift_config(run, seed) for run in EXPERIMENTS[0].grid)
+    if id in SYNTHSHIFT_EXPERIMENTS:
+        cfgs = (SYNTHSHIFT_EXPERIMENTS[id](run, seed) for run in EXPERIMENTS[id].grid)
         return [cfg for cfg in cfgs if cfg is not None]
     if seed is not None:
         raise ValueError(f'experiment {id} reproduces a paper table with its own seeds; '
-                         '--seed is only for experiment 0')
+                         '--seed is only for experiment '
+                         + ' and '.join(map(str, sorted(SYNTHSHIFT_EXPERIMENTS))))
     return [build_config(p) for p in EXPERIMENTS[id].grid]

@@ -2,7 +2,9 @@
 # Evaluate a training run: sh test.sh <run dir>
 # Finds the run's config (<name>.py, or the legacy <name>.json) and latest.pth in the run
 # directory, prints the mIoU table and writes coloured predictions to <run dir>/preds.
-# Extra arguments are passed on to tools/test.py (e.g. --aug-test, --hrda-out LR).
+# Extra arguments are passed on to tools/test.py (e.g. --aug-test, --hrda-out LR,
+# --label-shift <run dir>/label_shift.json; relative paths are relative to the repository
+# root).
 set -eu
 
 if [ $# -lt 1 ]; then

@@ -125,9 +125,9 @@ def test_merged_configs_contain_fixtures(exp_id, experiment_fixtures, base_confi
 
 def test_unknown_id_lists_valid_ids():
     with pytest.raises(ValueError) as info:
-        generate_experiment_cfgs(9)
+        generate_experiment_cfgs(99)
     message = str(info.value)
-    assert 'unknown experiment ID 9' in message
+    assert 'unknown experiment ID 99' in message
     for exp_id, experiment in EXPERIMENTS.items():
         assert f'{exp_id:>4}  ' in message and experiment.description in message
 

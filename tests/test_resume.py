@@ -303,3 +303,27 @@ def test_truncated_checkpoint_is_refused_and_skipped_by_auto_resume(
     assert f'skipping {work_dir / "iter_6.pth"}' in log
     assert f'auto-resume: resuming from {work_dir / "iter_3.pth"}' in log
     assert load(work_dir / 'iter_6.pth')['meta']['iter'] == MAX_ITERS  # replaced atomically
+
+
+COND_ADVSEG = """
+uda = dict(_delete_=True, type='CondAdvSeg', temperature=1.8, soft_label_cap=0.9,
+           lambda_adv=0.001, lr_D=1e-4, disc_mid=32, disc_feature=-1)
+"""
+
+
+def test_cond_advseg_resume_restores_the_discriminator_optimizer(configs):
+    """Label-shift alignment: the discriminator's own Adam (optimizer_D) is checkpointed
+    and restored, so 3 + 3 iterations equal 6."""
+    config = configs['dir'] / 'tiny_cond_advseg.py'
+    config.write_text(configs['dacs'].read_text() + COND_ADVSEG)
+    straight, resumed = configs['dir'] / 'cda_straight', configs['dir'] / 'cda_resumed'
+    train(config, straight, '--no-validate')
+    train_until_interrupted(config, resumed, 3, '--no-validate')
+    train(config, resumed, '--no-validate', '--resume-from', resumed / 'iter_3.pth')
+    final = load(resumed / 'iter_6.pth')
+    assert list(final['training_state']['extra_optimizers']) == ['optimizer_D']
+    assert final['training_state']['extra_optimizers']['optimizer_D']['state'][0]['step'] == 6
+    assert any(k.startswith('model_D.source_head.') for k in final['state_dict'])
+    assert_same_weights(straight / 'iter_6.pth', resumed / 'iter_6.pth')
+    logs = train_log(resumed)
+    assert logs == train_log(straight) and 'D.loss_d' in logs[-1]

@@ -5,6 +5,7 @@ The run happens in a scratch copy of the repository layout (``data/``, ``pretrai
 ``work_dirs/`` are real folders there; code and configs are links to this checkout), so
 no real dataset or checkpoint of the user is touched. MiT-B5 at 512² on a CPU takes
 several minutes: marked slow (``pytest -m slow``)."""
+import json
 import os
 import subprocess
 import sys
@@ -90,3 +91,37 @@ def test_exp0_startup_test_end_to_end(tmp_path):
     assert (exp_dir / 'miou.png').is_file() and (exp_dir / 'predictions.png').is_file()
     mic_log = next((exp_dir / 'synthshift_mic_mitb0_s0').glob('*.log')).read_text()
     assert 'masked.decode.loss_seg' in mic_log
+
+
+def test_exp9_startup_test_end_to_end(tmp_path):
+    """Experiment 9 (label shift on SynthShift) as CI runs it: the experiment-0 source model
+    trained (no earlier run to reuse), DAFormer and the alignment with their label-shift
+    estimates and IA evaluations, CR from the alignment run, and the summary with the
+    estimated and true priors."""
+    repo = linked_repository(tmp_path / 'repo')
+    env = dict(os.environ, OMP_NUM_THREADS='2',
+               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
+    subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
+                    'data/synthshift', '--num-source', '40', '--num-target-train', '4',
+                    '--num-target-val', '3'], cwd=repo, env=env, check=True,
+                   capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, 'run_experiments.py', '--exp', '9', '--startup-test', '--out-dir',
+         str(tmp_path / 'generated')], cwd=repo, env=env, capture_output=True, text=True,
+        timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    exp_dir = repo / 'work_dirs' / '9'
+    for name in ('daformer', 'labelshift_cda'):
+        record = json.loads((exp_dir / f'synthshift_{name}_mitb0_s0' /
+                             'label_shift.json').read_text())
+        assert record['target_images'] == 4 and record['min_pixels'] == 16
+        assert sum(record['target_prior']) == pytest.approx(1)
+    cr_log = next((exp_dir / 'synthshift_labelshift_cr_mitb0_s0').glob('*.log')).read_text()
+    assert 'Loaded the weights of work_dirs/9/synthshift_labelshift_cda_mitb0_s0/' in cr_log
+    cda_log = next((exp_dir / 'synthshift_labelshift_cda_mitb0_s0').glob('*.log')).read_text()
+    assert 'trg.loss_adv' in cda_log and 'D.loss_d' in cda_log
+    summary = (exp_dir / 'summary.md').read_text()
+    for method in ('source-only', 'DAFormer', 'DAFormer+IA', 'alignment', 'alignment+IA',
+                   'alignment+CR'):
+        assert f'| {method} |' in summary, summary
+    assert 'P_t true (target-train labels)' in summary and 'L1 to true P_t' in summary

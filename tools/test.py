@@ -1,7 +1,8 @@
 """Evaluate a checkpoint (plain segmentor or UDA run) on the config's test set.
 
     python tools/test.py CONFIG CHECKPOINT --eval mIoU [--show-dir DIR --opacity 1]
-        [--aug-test] [--hrda-out LR|HR|ATT] [--cfg-options k=v ...]
+        [--aug-test] [--hrda-out LR|HR|ATT] [--label-shift label_shift.json]
+        [--cfg-options k=v ...]
 
 UDA checkpoints load their student (``model.*``) weights only; a checkpoint without any
 key matching the model fails loudly.
@@ -45,6 +46,10 @@ def parse_args(argv=None):
     parser.add_argument('--hrda-out', choices=['', 'LR', 'HR', 'ATT'], default='',
                         help='HRDA: output the low-resolution or high-resolution '
                              'prediction, or the scale attention, instead of the fusion')
+    parser.add_argument('--label-shift', metavar='FILE',
+                        help='Inference Adjustment: add log P_t - log P_s of this '
+                             'label_shift.json (tools/estimate_label_shift.py) to the '
+                             'logits before the argmax (model.test_cfg.label_shift)')
     parser.add_argument('--work-dir', help='write the metrics as JSON into this folder')
     parser.add_argument('--device', default=None,
                         help="'cpu' or 'cuda' (default: cuda when available)")
@@ -103,12 +108,20 @@ def configure_hrda_out(cfg, hrda_out):
         head.debug_output_attention = True
 
 
+def configure_label_shift(cfg, label_shift_file):
+    """``--label-shift FILE``: ``model.test_cfg.label_shift=dict(file=FILE)``."""
+    cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {},
+                              label_shift=dict(file=label_shift_file))
+
+
 def configure(cfg, args):
     """Apply the command-line test options to the config (one function per option)."""
     if args.aug_test:
         configure_aug_test(cfg)
     if args.hrda_out:
         configure_hrda_out(cfg, args.hrda_out)
+    if args.label_shift:
+        configure_label_shift(cfg, args.label_shift)
     cfg.data.test.test_mode = True
     return cfg
 

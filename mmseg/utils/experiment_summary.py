@@ -118,10 +118,12 @@ def prediction_overlays(results, config_of, images, labels, path, device='cpu'):
     plt.close(fig)
 
 
-def write_summary(out_dir, title, results, baseline=None, overlays=None, environment=()):
+def write_summary(out_dir, title, results, baseline=None, overlays=None, environment=(),
+                  sections=()):
     """``summary.md`` + ``miou.png`` (+ ``predictions.png`` when ``overlays`` is a dict
-    with ``config_of``, ``images`` and ``labels``) in ``out_dir``; ``environment``: lines
-    saying where and how the numbers were computed. Returns the Markdown."""
+    with ``config_of``, ``images``, ``labels`` and optionally ``results``, the runs to draw,
+    default all) in ``out_dir``; ``environment``: lines saying where and how the numbers
+    were computed; ``sections``: further Markdown blocks at the end. Returns the Markdown."""
     os.makedirs(out_dir, exist_ok=True)
     table = markdown_table(results, baseline)
     bar_chart(results, osp.join(out_dir, 'miou.png'), title)
@@ -130,8 +132,11 @@ def write_summary(out_dir, title, results, baseline=None, overlays=None, environ
         text += ['Computed with:'] + [f'- {line}' for line in environment] + ['']
     text += ['![target mIoU](miou.png)', '']
     if overlays:
-        prediction_overlays(results, path=osp.join(out_dir, 'predictions.png'), **overlays)
+        overlays = dict(overlays)
+        prediction_overlays(overlays.pop('results', results),
+                            path=osp.join(out_dir, 'predictions.png'), **overlays)
         text += ['![predictions on target val](predictions.png)', '']
+    text += list(sections)
     markdown = '\n'.join(text)
     with open(osp.join(out_dir, 'summary.md'), 'w') as f:
         f.write(markdown)

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from mmseg.models import builder
 from mmseg.models.builder import SEGMENTORS
 from mmseg.ops import resize
+from mmseg.utils.label_shift_file import log_prior_ratio
 
 from .base import BaseSegmentor
 
@@ -34,7 +35,9 @@ class EncoderDecoder(BaseSegmentor):
     """Backbone (+ neck) + decode head (+ auxiliary heads).
 
     ``test_cfg.mode``: 'whole' or 'slide' (``crop_size``, ``stride``, optional
-    ``batched_slide`` that runs all windows as one batch).
+    ``batched_slide`` that runs all windows as one batch). ``test_cfg.label_shift=
+    dict(file='label_shift.json')``: Inference Adjustment (Liu et al., CVPR 2022) — the
+    test logits get log P_t − log P_s added before the softmax/argmax.
     """
 
     def __init__(self, backbone, decode_head, neck=None, auxiliary_head=None, train_cfg=None,
@@ -51,7 +54,19 @@ class EncoderDecoder(BaseSegmentor):
         self._init_auxiliary_head(auxiliary_head)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
+        self._init_label_shift(test_cfg)
         assert self.with_decode_head
+
+    def _init_label_shift(self, test_cfg):
+        spec = (test_cfg or {}).get('label_shift')
+        ratio = None
+        if spec is not None:
+            if not isinstance(spec, dict) or 'file' not in spec:
+                raise ValueError("test_cfg.label_shift must be dict(file='label_shift.json'), "
+                                 f'got {spec!r}')
+            ratio = torch.tensor(log_prior_ratio(spec['file'], self.num_classes))
+        # Not in the state dict: the file, not the checkpoint, holds the priors.
+        self.register_buffer('label_shift_log_ratio', ratio, persistent=False)
 
     def _init_decode_head(self, decode_head):
         self.decode_head = builder.build_head(decode_head)
@@ -165,8 +180,16 @@ class EncoderDecoder(BaseSegmentor):
                                align_corners=self.align_corners, warning=False)
         return seg_logit
 
+    def adjust_for_label_shift(self, seg_logit):
+        """IA (SPEC-more-uda.md §1.2 step 10): logits N×C×H×W + log P_t − log P_s per
+        class, i.e. the posterior × P_t/P_s; unchanged without ``test_cfg.label_shift``."""
+        if self.label_shift_log_ratio is None:
+            return seg_logit
+        return seg_logit + self.label_shift_log_ratio.to(seg_logit).view(1, -1, 1, 1)
+
     def inference(self, img, img_meta, rescale):
-        """Softmax probabilities N×C×H×W (whole or slide per ``test_cfg.mode``), un-flipped."""
+        """Softmax probabilities N×C×H×W (whole or slide per ``test_cfg.mode``, label-shift
+        adjusted with ``test_cfg.label_shift``), un-flipped."""
         mode = self.test_cfg.get('mode', 'whole') if self.test_cfg else 'whole'
         if mode not in ('slide', 'whole'):
             raise ValueError(f"test_cfg.mode must be 'slide' or 'whole', got {mode!r}")
@@ -176,7 +199,7 @@ class EncoderDecoder(BaseSegmentor):
             seg_logit = self.slide_inference(img, img_meta, rescale)
         else:
             seg_logit = self.whole_inference(img, img_meta, rescale)
-        output = F.softmax(seg_logit, dim=1)
+        output = F.softmax(self.adjust_for_label_shift(seg_logit), dim=1)
         if img_meta[0].get('flip', False):
             direction = img_meta[0].get('flip_direction', 'horizontal')
             if direction not in ('horizontal', 'vertical'):

@@ -1,9 +1,11 @@
 from .advseg import AdvSeg
+from .cond_advseg import CondAdvSeg
 from .dacs import DACS
 from .ema_teacher import EMATeacher
+from .label_shift_cr import LabelShiftCR
 from .masking_consistency_module import MaskingConsistencyModule
 from .minent import MinEnt
 from .uda_decorator import UDADecorator
 
-__all__ = ['AdvSeg', 'DACS', 'EMATeacher', 'MaskingConsistencyModule', 'MinEnt',
-           'UDADecorator']
+__all__ = ['AdvSeg', 'CondAdvSeg', 'DACS', 'EMATeacher', 'LabelShiftCR',
+           'MaskingConsistencyModule', 'MinEnt', 'UDADecorator']

@@ -3,21 +3,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmseg.models.builder import UDA
-from mmseg.models.utils.gradient_sync import average_gradients
 from mmseg.models.utils.precision import at_least_float32
 
+from .discriminator_step import DiscriminatorStep
 from .fc_discriminator import FCDiscriminator
 from .target_losses_base import TargetLossUDA
 
 SOURCE_LABEL, TARGET_LABEL = 0.0, 1.0
 
 
-def poly_lr(base_lr, iteration, max_iters, power, min_lr=0.0):
-    return (base_lr - min_lr) * (1 - iteration / max_iters) ** power + min_lr
-
-
 @UDA.register_module()
-class AdvSeg(TargetLossUDA):
+class AdvSeg(DiscriminatorStep, TargetLossUDA):
     """Output-space adversarial adaptation (Tsai et al., AdaptSegNet).
 
     The segmentor (config optimizer, SGD in the paper set-up) learns to make target softmax
@@ -35,32 +31,10 @@ class AdvSeg(TargetLossUDA):
         self.lambda_adv = dict(lambda_adv_target or dict(main=0.001))
         self.model_D = nn.ModuleDict({'main': FCDiscriminator(self.num_classes)})
         self.loss_fn = nn.MSELoss() if discriminator_type == 'LS' else nn.BCEWithLogitsLoss()
-        self.lr_D, self.lr_D_power, self.lr_D_min = lr_D, lr_D_power, lr_D_min
-        self.optimizer_D = torch.optim.Adam(self.model_D.parameters(), lr=lr_D,
-                                            betas=(0.9, 0.99))
+        self.init_discriminator_optimizer(lr_D, lr_D_power, lr_D_min)
 
     def domain_loss(self, d_out, label):
         return self.loss_fn(d_out, torch.full_like(d_out, label))
-
-    def train_step(self, data_batch, optimizer, **kwargs):
-        """Segmentor and discriminator steps. The runner's optimizer covers the whole module,
-        so the discriminator's gradients are cleared after its own (Adam) step."""
-        optimizer.zero_grad()
-        self.optimizer_D.zero_grad()
-        for group in self.optimizer_D.param_groups:
-            group['lr'] = poly_lr(self.lr_D, self.local_iter, self.max_iters or 1,
-                                  self.lr_D_power, self.lr_D_min)
-        log_vars = self(**data_batch)
-        if not self.losses_are_finite(log_vars, self.local_iter):
-            optimizer.zero_grad(set_to_none=True)
-            self.optimizer_D.zero_grad(set_to_none=True)
-            return dict(log_vars=log_vars, num_samples=len(data_batch['img_metas']))
-        average_gradients(self.model_D)  # no-op unless distributed
-        average_gradients(self.get_model())
-        self.precision.step(self.optimizer_D, update=False)
-        self.model_D.zero_grad(set_to_none=True)
-        self.precision.step(optimizer)
-        return dict(log_vars=log_vars, num_samples=len(data_batch['img_metas']))
 
     def train_target(self, img, img_metas, target_img, target_img_metas):
         student = self.get_model()
