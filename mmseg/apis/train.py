@@ -109,15 +109,17 @@ def build_checkpoint_hook(checkpoint_config, train_loader):
     return ResumableCheckpointHook(**config, train_loader=train_loader)
 
 
-def build_eval_hook(cfg, distributed=False):
+def build_eval_hook(cfg, distributed=False, train_loader=None):
     """The evaluation hook over ``cfg.data.val`` (batch 1, no shuffling), configured by
-    ``cfg.evaluation`` (``interval``, ``metric``, ...)."""
+    ``cfg.evaluation`` (``interval``, ``metric``, ``save_best``, ...); a best checkpoint
+    saves ``train_loader``'s position."""
     val_dataset = build_dataset(cfg.data.val, dict(test_mode=True))
     val_dataloader = build_dataloader(
         val_dataset, samples_per_gpu=1, workers_per_gpu=cfg.data.workers_per_gpu,
         dist=distributed, shuffle=False)
     eval_cfg = dict(cfg.get('evaluation', {}))
     eval_cfg['by_epoch'] = cfg.runner['type'] != 'IterBasedRunner'
+    eval_cfg['train_loader'] = train_loader
     if distributed:
         return DistEvalHook(val_dataloader, test_fn=functools.partial(multi_gpu_test,
                                                                        pre_eval=True),
@@ -179,7 +181,8 @@ def train_segmentor(model, dataset, cfg, distributed=False, validate=False, time
     runner.timestamp = timestamp
 
     if validate:
-        runner.register_hook(build_eval_hook(cfg, distributed), priority='LOW')
+        runner.register_hook(build_eval_hook(cfg, distributed, data_loaders[0]),
+                             priority='LOW')
 
     if start == 'cfg':
         start = select_start_checkpoint(cfg, logger=logger)
