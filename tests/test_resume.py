@@ -239,6 +239,8 @@ def replace(src, dst):
         time.sleep(3600)
     return real_replace(src, dst)
 os.replace = replace
+# The mmseg of the checkout under test (the working directory), not an installed one.
+sys.path.insert(0, os.getcwd())
 sys.argv = ['tools/train.py'] + sys.argv[1:]
 runpy.run_path('tools/train.py', run_name='__main__')
 """
