@@ -3,7 +3,8 @@
 Tiny DAFormer UDA runs (DACS with the thing-class feature distance; MIC with its own
 teacher) on synthetic data, through ``tools/train.py``: 6 iterations straight against 3,
 an interruption, and 3 more after ``--resume-from`` / ``--auto-resume`` give bit-identical
-weights (student, teachers, ImageNet copy) and identical logged losses. A process killed
+weights (student, teachers, ImageNet copy) and identical logged losses, without and with
+data-loader workers (which draw the same samples as the main process). A process killed
 with SIGKILL in the middle of a save leaves the previous checkpoint loadable and
 ``--auto-resume`` finishes the run, again identically. Bad inputs (missing, truncated,
 foreign checkpoints) stop with an error naming the file and write nothing.
@@ -45,6 +46,10 @@ uda = dict(mask_mode='separate', mask_alpha=0.99, mask_pseudo_threshold='same',
            mask_lambda=1, imnet_feature_dist_lambda=0,
            mask_generator=dict(_delete_=True, type='block', mask_ratio=0.7,
                                mask_block_size=16))
+"""
+WITH_WORKERS = """
+_base_ = ['{config}']
+data = dict(workers_per_gpu=2)
 """
 INTERRUPT = """
 _base_ = ['{config}']
@@ -124,7 +129,7 @@ def train_log(work_dir):
 @pytest.fixture(scope='module', autouse=True)
 def no_runner_pauses():
     """mmcv's IterBasedRunner sleeps 2 s at every epoch end and 1 s after the run (for
-    loader worker processes); these in-process runs have no workers."""
+    loader worker processes); these in-process runs need not wait."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(iter_based_runner, 'time', SimpleNamespace(sleep=lambda seconds: None))
         yield
@@ -145,7 +150,12 @@ def configs(tmp_path_factory):
                                                source=tmp / 'source', target=tmp / 'target'))
     mic = tmp / 'tiny_mic.py'
     mic.write_text(dacs.read_text() + MIC)
-    return dict(dir=tmp, dacs=dacs, mic=mic, supervised=supervised)
+    configs = dict(dir=tmp, dacs=dacs, mic=mic, supervised=supervised)
+    for name in ('dacs', 'mic'):
+        with_workers = tmp / f'tiny_{name}_workers.py'
+        with_workers.write_text(WITH_WORKERS.format(config=configs[name]))
+        configs[f'{name}_workers'] = with_workers
+    return configs
 
 
 @pytest.fixture(scope='module')
@@ -178,9 +188,16 @@ def test_dacs_resume_is_bit_identical(dacs_straight, dacs_resumed):
     assert 'mix.decode.loss_seg' in resumed[-1] and 'src.loss_imnet_feat_dist' in resumed[-1]
 
 
-def test_mic_with_own_teacher_auto_resume_is_bit_identical(configs):
-    straight, resumed = configs['dir'] / 'mic_straight', configs['dir'] / 'mic_resumed'
-    train(configs['mic'], straight, '--no-validate')
+@pytest.fixture(scope='module')
+def mic_straight(configs):
+    """The uninterrupted MIC run (no evaluation)."""
+    work_dir = configs['dir'] / 'mic_straight'
+    train(configs['mic'], work_dir, '--no-validate')
+    return work_dir
+
+
+def test_mic_with_own_teacher_auto_resume_is_bit_identical(configs, mic_straight):
+    straight, resumed = mic_straight, configs['dir'] / 'mic_resumed'
     train_until_interrupted(configs['mic'], resumed, 3, '--no-validate', '--auto-resume')
     assert 'starting from scratch' in next(resumed.glob('*.log')).read_text()
     train(configs['mic'], resumed, '--no-validate', '--auto-resume')
@@ -193,6 +210,25 @@ def test_mic_with_own_teacher_auto_resume_is_bit_identical(configs):
     assert 'masked.decode.loss_seg' in logs[-1]
 
 
+@pytest.mark.parametrize('name', ['dacs', 'mic'])
+def test_resume_with_loader_workers_is_bit_identical(configs, dacs_straight, mic_straight,
+                                                     name):
+    """workers_per_gpu=2: straight, and interrupted then resumed, both train exactly like
+    the run without workers."""
+    without_workers = dict(dacs=dacs_straight, mic=mic_straight)[name]
+    options = () if name == 'dacs' else ('--no-validate',)
+    config = configs[f'{name}_workers']
+    straight, resumed = (configs['dir'] / f'{name}_workers_{run}'
+                         for run in ('straight', 'resumed'))
+    train(config, straight, *options)
+    train_until_interrupted(config, resumed, 3, *options)
+    train(config, resumed, '--resume-from', resumed / 'iter_3.pth', *options)
+    assert 'workers_per_gpu=2' in next(straight.glob('*.log')).read_text()
+    for work_dir in (straight, resumed):
+        assert_same_weights(without_workers / 'iter_6.pth', work_dir / 'iter_6.pth')
+        assert train_log(work_dir) == train_log(without_workers)
+
+
 KILLED_SAVE = """
 import os, runpy, sys, time
 # Pause forever between writing the temporary file of {name} and renaming it.
@@ -203,6 +239,8 @@ def replace(src, dst):
         time.sleep(3600)
     return real_replace(src, dst)
 os.replace = replace
+# The mmseg of the checkout under test (the working directory), not an installed one.
+sys.path.insert(0, os.getcwd())
 sys.argv = ['tools/train.py'] + sys.argv[1:]
 runpy.run_path('tools/train.py', run_name='__main__')
 """

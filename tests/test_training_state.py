@@ -75,7 +75,7 @@ def test_extra_optimizers_of_advseg_are_found():
 
 class ToyDataset:
     """Items whose 'augmentation' draws from numpy's and Python's global generators (like
-    the data pipelines when workers_per_gpu=0)."""
+    the data pipelines)."""
 
     CLASSES, PALETTE = ('a', ), None
 
@@ -115,9 +115,11 @@ class Interrupted(Exception):
     pass
 
 
-def toy_run(work_dir, max_iters=8, stop_before=None, resume_from=None):
-    """Train the toy model (3 batches per epoch); returns the runner and its losses."""
-    cfg = Config(dict(seed=0, gpu_ids=[0], data=dict(samples_per_gpu=3, workers_per_gpu=0),
+def toy_run(work_dir, max_iters=8, stop_before=None, resume_from=None, workers=0):
+    """Train the toy model (3 batches per epoch) with ``workers`` loader processes; returns
+    the runner and its losses."""
+    cfg = Config(dict(seed=0, gpu_ids=[0],
+                      data=dict(samples_per_gpu=3, workers_per_gpu=workers),
                       resume_from=resume_from, work_dir=str(work_dir)))
     torch.manual_seed(0)
     np.random.seed(0)
@@ -154,21 +156,42 @@ class LossRecorder(Hook):
         self.losses.append(runner.outputs['log_vars']['loss'])
 
 
-@pytest.mark.parametrize('stop', [4, 6], ids=['mid-epoch', 'epoch-boundary'])
-def test_resumed_toy_run_equals_straight_run(tmp_path, monkeypatch, stop):
-    # No pauses at epoch ends (mmcv waits there for loader workers; there are none).
+def assert_same_weights(model_a, model_b):
+    for a, b in zip(model_a.state_dict().values(), model_b.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+@pytest.fixture
+def no_epoch_pauses(monkeypatch):
+    """mmcv sleeps at every epoch end (for loader workers); the toy runs need not wait."""
     monkeypatch.setattr(iter_based_runner, 'time', SimpleNamespace(sleep=lambda seconds: None))
+
+
+@pytest.mark.parametrize('stop', [4, 6], ids=['mid-epoch', 'epoch-boundary'])
+def test_resumed_toy_run_equals_straight_run(tmp_path, no_epoch_pauses, stop):
     straight, straight_losses = toy_run(tmp_path / 'straight')
     _, first = toy_run(tmp_path / 'resumed', stop_before=stop)
     resumed, second = toy_run(tmp_path / 'resumed',
                               resume_from=str(tmp_path / 'resumed' / f'iter_{stop}.pth'))
     assert first + second == straight_losses and len(straight_losses) == 8
     assert resumed.iter == 8 and resumed.model.local_iter == 8
-    for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values()):
-        assert torch.equal(a, b)
+    assert_same_weights(straight.model, resumed.model)
     assert straight.model.optimizer_D.state_dict()['state'][0]['step'] == \
         resumed.model.optimizer_D.state_dict()['state'][0]['step']
     assert straight.model.precision.state_dict() == resumed.model.precision.state_dict()
+
+
+def test_loader_workers_draw_the_samples_of_the_main_process(tmp_path, no_epoch_pauses):
+    """Each sample's augmentation follows its place in the data stream: no workers, two
+    workers and two workers interrupted mid-epoch and resumed train identically."""
+    without, losses = toy_run(tmp_path / 'w0')
+    with_workers, worker_losses = toy_run(tmp_path / 'w2', workers=2)
+    _, first = toy_run(tmp_path / 'resumed', stop_before=4, workers=2)
+    resumed, second = toy_run(tmp_path / 'resumed', workers=2,
+                              resume_from=str(tmp_path / 'resumed' / 'iter_4.pth'))
+    assert worker_losses == losses and first + second == losses
+    assert_same_weights(without.model, with_workers.model)
+    assert_same_weights(without.model, resumed.model)
 
 
 def test_training_state_restores_scaler_and_extra_optimizer():

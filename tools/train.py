@@ -206,8 +206,9 @@ def main(argv=None):
         seed = run_seed(args, cfg, start, logger)
         deterministic = args.deterministic or cfg.get('deterministic', False)
         logger.info(f'Set random seed to {seed}, deterministic: {deterministic}')
-        # Each rank draws its own augmentations and rare classes (RCS samples with the
-        # global numpy RNG); the weights are broadcast from rank 0 when wrapped.
+        # Each rank draws its own model randomness (dropout, strong augmentation, masks);
+        # data samples are seeded per sample and rank by the training loader. The
+        # weights are broadcast from rank 0 when wrapped.
         set_random_seed(seed + get_dist_info()[0], deterministic=deterministic)
         cfg.seed = seed
         meta['seed'] = seed

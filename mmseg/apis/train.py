@@ -16,7 +16,7 @@ from mmseg.apis.test import multi_gpu_test, single_gpu_test
 from mmseg.core.evaluation import DistEvalHook, EvalHook
 from mmseg.core.hooks import ResumableCheckpointHook
 from mmseg.core.resumable_sampler import ResumableSampler
-from mmseg.datasets import build_dataloader, build_dataset
+from mmseg.datasets import SeededSampleDataset, build_dataloader, build_dataset
 from mmseg.utils import get_root_logger
 
 # Every run also logs to TensorBoard (<work_dir>/tf_logs) besides the text/JSON logs.
@@ -69,18 +69,22 @@ def log_hooks_config(log_config):
 def build_train_loaders(datasets, cfg, distributed=False):
     """One loader per dataset (``drop_last``), each sampled by a :class:`ResumableSampler`
     seeded with ``cfg.seed`` and with its own generator for the loader's worker seeds, so
-    that the data order neither depends on nor consumes the global random state."""
+    that the data order neither depends on nor consumes the global random state.
+
+    Every sample is drawn with its own seed, from (seed, rank, epoch, position in the
+    epoch) (:class:`SeededSampleDataset`): its augmentations and Rare Class Sampling draws
+    are the same for any ``workers_per_gpu`` and in a resumed run."""
     seed = cfg.get('seed')
     sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, ()).item())
     rank, world_size = get_dist_info() if distributed else (0, 1)
     loaders = []
     for dataset in datasets:
         sampler = ResumableSampler(len(dataset), shuffle=True, seed=sampler_seed, rank=rank,
-                                   world_size=world_size)
+                                   world_size=world_size, sample_seeds=True)
         generator = torch.Generator()
         generator.manual_seed(sampler_seed)
         loaders.append(build_dataloader(
-            dataset, cfg.data.samples_per_gpu, cfg.data.workers_per_gpu,
+            SeededSampleDataset(dataset), cfg.data.samples_per_gpu, cfg.data.workers_per_gpu,
             len(cfg.get('gpu_ids') or [0]), dist=distributed, seed=seed, drop_last=True,
             sampler=sampler, generator=generator))
     return loaders
@@ -105,15 +109,17 @@ def build_checkpoint_hook(checkpoint_config, train_loader):
     return ResumableCheckpointHook(**config, train_loader=train_loader)
 
 
-def build_eval_hook(cfg, distributed=False):
+def build_eval_hook(cfg, distributed=False, train_loader=None):
     """The evaluation hook over ``cfg.data.val`` (batch 1, no shuffling), configured by
-    ``cfg.evaluation`` (``interval``, ``metric``, ...)."""
+    ``cfg.evaluation`` (``interval``, ``metric``, ``save_best``, ...); a best checkpoint
+    saves ``train_loader``'s position."""
     val_dataset = build_dataset(cfg.data.val, dict(test_mode=True))
     val_dataloader = build_dataloader(
         val_dataset, samples_per_gpu=1, workers_per_gpu=cfg.data.workers_per_gpu,
         dist=distributed, shuffle=False)
     eval_cfg = dict(cfg.get('evaluation', {}))
     eval_cfg['by_epoch'] = cfg.runner['type'] != 'IterBasedRunner'
+    eval_cfg['train_loader'] = train_loader
     if distributed:
         return DistEvalHook(val_dataloader, test_fn=functools.partial(multi_gpu_test,
                                                                        pre_eval=True),
@@ -148,8 +154,8 @@ def train_segmentor(model, dataset, cfg, distributed=False, validate=False, time
     ``cfg.auto_resume`` / ``cfg.load_from`` (see
     :func:`~mmseg.apis.resume.select_start_checkpoint`); a
     :class:`~mmseg.apis.resume.StartCheckpoint` (already read) is used as it is; None starts
-    from scratch. A resumed run continues exactly as the uninterrupted run would have (with
-    ``workers_per_gpu=0``).
+    from scratch. A resumed run continues exactly as the uninterrupted run would have, with
+    any ``workers_per_gpu``.
     """
     logger = get_root_logger(log_level=cfg.get('log_level', 'INFO'))
     datasets = dataset if isinstance(dataset, (list, tuple)) else [dataset]
@@ -178,7 +184,8 @@ def train_segmentor(model, dataset, cfg, distributed=False, validate=False, time
     if validate and cfg.get('evaluation', {}) is None:
         logger.info('evaluation = None in the config: training without evaluation')
     elif validate:
-        runner.register_hook(build_eval_hook(cfg, distributed), priority='LOW')
+        runner.register_hook(build_eval_hook(cfg, distributed, data_loaders[0]),
+                             priority='LOW')
 
     if start == 'cfg':
         start = select_start_checkpoint(cfg, logger=logger)

@@ -19,14 +19,22 @@ class ResumableSampler(Sampler):
     ``DistributedSampler``). Each ``iter()`` yields the rest of the current epoch from
     ``offset`` and moves on to the next epoch. Nothing depends on the global generators.
 
+    With ``sample_seeds`` it yields ``(index, (seed, rank, epoch, position))`` keys instead
+    of indices (``position``: the sample's place in this process's share of the epoch) for
+    a :class:`~mmseg.datasets.seeded_sample_dataset.SeededSampleDataset`, which seeds each
+    sample's augmentations from its key: they then follow the sample's place in the data
+    stream, whichever loader worker computes it, and differ between ranks.
+
     Args:
         dataset_size (int): number of items of the dataset.
         shuffle (bool): permute every epoch; otherwise 0, 1, 2, ...
         seed (int): base seed of the permutations.
         rank, world_size (int): this process and the number of processes.
+        sample_seeds (bool): yield ``(index, seed key)`` pairs instead of indices.
     """
 
-    def __init__(self, dataset_size, shuffle=True, seed=0, rank=0, world_size=1):
+    def __init__(self, dataset_size, shuffle=True, seed=0, rank=0, world_size=1,
+                 sample_seeds=False):
         if dataset_size <= 0:
             raise ValueError(f'ResumableSampler: the dataset is empty (size {dataset_size})')
         if not 0 <= rank < world_size:
@@ -36,6 +44,7 @@ class ResumableSampler(Sampler):
         self.seed = int(seed)
         self.rank = rank
         self.world_size = world_size
+        self.sample_seeds = sample_seeds
         self.num_samples = math.ceil(dataset_size / world_size)
         self.epoch = 0
         self.offset = 0
@@ -65,6 +74,13 @@ class ResumableSampler(Sampler):
         self.epoch, self.offset = int(epoch), int(offset)
 
     def __iter__(self):
-        order = self.epoch_order(self.epoch)[self.offset:]
-        self.epoch, self.offset = self.epoch + 1, 0
-        return (i for chunk in order.split(CHUNK) for i in chunk.tolist())
+        epoch, offset = self.epoch, self.offset
+        self.epoch, self.offset = epoch + 1, 0
+        order = self.epoch_order(epoch)[offset:]
+        indices = (i for chunk in order.split(CHUNK) for i in chunk.tolist())
+        if not self.sample_seeds:
+            return indices
+        # SeedSequence takes non-negative integers only.
+        seed = self.seed % 2**64
+        return ((i, (seed, self.rank, epoch, position))
+                for position, i in enumerate(indices, offset))

@@ -69,10 +69,6 @@ def restore_data_position(loader, position, logger):
         sampler.set_position(position['epoch'], 0)
         return
     sampler.set_position(position['epoch'], position['offset'])
-    if loader.num_workers > 0:
-        logger.warning('The data order continues exactly, but the random augmentations of '
-                       'the loader workers (workers_per_gpu > 0) start afresh: the resumed '
-                       'run is not bit-identical to an uninterrupted one.')
 
 
 def capture_training_state(runner, completed_iters, train_loader=None):

@@ -63,7 +63,8 @@ class UDADataset:
 
     Without Rare Class Sampling item ``idx`` pairs ``source[idx // len(target)]`` with
     ``target[idx % len(target)]``; with it, each item draws a class ``c ~ P(c)``, a source
-    file holding ``c`` and a uniformly random target sample (numpy's global RNG).
+    file holding ``c`` and a uniformly random target sample (numpy's global RNG, which the
+    training loader seeds for every sample: see ``SeededSampleDataset``).
 
     Args:
         source (Dataset): labelled dataset (its ``data_root`` holds the converter's

@@ -123,29 +123,14 @@ class ResumableCheckpointHook(Hook):
             return
         path = osp.join(self.out_dir, self.filename_tmpl.format(completed))
         runner.logger.info(f'Saving checkpoint at {completed} iterations')
-        atomic_save(self.checkpoint(runner, completed, state), path)
+        meta = dict(self.meta, **(runner.meta or {}))
+        atomic_save(checkpoint_content(runner, completed, meta, state, self.save_optimizer),
+                    path)
         if self.create_symlink:
             atomic_link_or_copy(path, osp.join(self.out_dir, LATEST))
         if runner.meta is not None:
             runner.meta.setdefault('hook_msgs', dict())['last_ckpt'] = path
         self.remove_old_checkpoints(completed)
-
-    def checkpoint(self, runner, completed, state):
-        """The dict that goes into the file (mmcv's layout plus ``training_state``)."""
-        model = unwrap_model(runner.model)
-        meta = dict(self.meta)
-        meta.update(runner.meta or {})
-        meta.update(epoch=runner.epoch + 1, iter=completed, mmcv_version=mmcv.__version__,
-                    time=time.asctime())
-        if getattr(model, 'CLASSES', None) is not None:
-            meta['CLASSES'] = tuple(model.CLASSES)
-        checkpoint = dict(meta=to_weights_only(meta, "checkpoint['meta']"),
-                          state_dict=weights_to_cpu(get_state_dict(model)))
-        if self.save_optimizer:
-            checkpoint['optimizer'] = to_weights_only(_optimizer_state(runner.optimizer),
-                                                      "checkpoint['optimizer']")
-        checkpoint['training_state'] = to_weights_only(state, "checkpoint['training_state']")
-        return checkpoint
 
     def saved_iterations(self):
         """``{N: path}`` of the ``iter_N.pth`` files in the output folder."""
@@ -160,6 +145,25 @@ class ResumableCheckpointHook(Hook):
         older = sorted((n for n in saved if n <= current), reverse=True)
         for n in older[self.max_keep_ckpts:]:
             os.remove(saved[n])
+
+
+def checkpoint_content(runner, completed, meta, state, save_optimizer=True):
+    """The dict a checkpoint file holds after ``completed`` iterations: mmcv's layout
+    (``meta`` completed with the epoch, the iteration count, the mmcv version, the time and
+    the class names; ``state_dict``; ``optimizer``) plus ``training_state`` (``state``,
+    from :func:`capture_training_state`), all readable with ``weights_only=True``."""
+    model = unwrap_model(runner.model)
+    meta = dict(meta, epoch=runner.epoch + 1, iter=completed, mmcv_version=mmcv.__version__,
+                time=time.asctime())
+    if getattr(model, 'CLASSES', None) is not None:
+        meta['CLASSES'] = tuple(model.CLASSES)
+    checkpoint = dict(meta=to_weights_only(meta, "checkpoint['meta']"),
+                      state_dict=weights_to_cpu(get_state_dict(model)))
+    if save_optimizer:
+        checkpoint['optimizer'] = to_weights_only(_optimizer_state(runner.optimizer),
+                                                  "checkpoint['optimizer']")
+    checkpoint['training_state'] = to_weights_only(state, "checkpoint['training_state']")
+    return checkpoint
 
 
 def _optimizer_state(optimizer):

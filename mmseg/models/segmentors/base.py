@@ -17,7 +17,8 @@ class BaseSegmentor(BaseModule, metaclass=ABCMeta):
         super().__init__(init_cfg)
         self.fp16_enabled = False
         # What a NaN/Inf loss term does (cfg.nonfinite_loss): 'stop' raises, 'skip' drops
-        # the optimizer step. Either way nothing non-finite reaches the weights.
+        # the optimizer step and the step's BatchNorm statistics. Either way nothing
+        # non-finite reaches the weights.
         self.nonfinite_loss = 'stop'
         self.train_steps = 0  # iterations run by this process (for messages)
 
@@ -81,26 +82,46 @@ class BaseSegmentor(BaseModule, metaclass=ABCMeta):
     def train_step(self, data_batch, optimizer, **kwargs):
         """One forward pass returning ``dict(loss, log_vars, num_samples)``; the runner's
         optimizer hook does backward and step."""
+        buffers = self.buffers_before_step()
         losses = self(**data_batch)
         loss, log_vars = self._parse_losses(losses)
         self.train_steps += 1
-        if not self.losses_are_finite(log_vars, self.train_steps):
+        if not self.losses_are_finite(log_vars, self.train_steps, buffers):
             # A fresh zero with no path to the weights: backward leaves every gradient
             # None and the optimizer skips the parameters.
             loss = torch.zeros((), device=loss.device, requires_grad=True)
         return dict(loss=loss, log_vars=log_vars, num_samples=len(data_batch['img_metas']))
 
-    def losses_are_finite(self, log_vars, iteration):
-        """False (``nonfinite_loss='skip'``, with a warning) or FloatingPointError
-        ('stop') when a logged term is NaN/Inf; the message names the terms and the
-        iteration (counted from the start of this process, or the UDA ``local_iter``)."""
+    def buffers_before_step(self):
+        """With ``nonfinite_loss='skip'``, a copy of every buffer by name (the BatchNorm
+        running statistics of the student, the EMA teachers and the ImageNet copy), for
+        :meth:`losses_are_finite` to put back if the step is dropped; None (no copy)
+        otherwise."""
+        if self.nonfinite_loss != 'skip':
+            return None
+        return {name: buffer.clone() for name, buffer in self.named_buffers()}
+
+    @torch.no_grad()
+    def restore_buffers(self, saved):
+        """Copy the values of :meth:`buffers_before_step` back into the buffers."""
+        for name, buffer in self.named_buffers():
+            buffer.copy_(saved[name])
+
+    def losses_are_finite(self, log_vars, iteration, buffers=None):
+        """False (``nonfinite_loss='skip'``, with a warning; ``buffers``, from
+        :meth:`buffers_before_step`, are restored) or FloatingPointError ('stop') when a
+        logged term is NaN/Inf; the message names the terms and the iteration (counted from
+        the start of this process, or the UDA ``local_iter``)."""
         bad = {k: v for k, v in log_vars.items() if not math.isfinite(v)}
         if not bad:
             return True
         terms = ', '.join(f'{k}={v}' for k, v in bad.items())
         if self.nonfinite_loss == 'skip':
             warnings.warn(f'non-finite loss at iteration {iteration} ({terms}); the optimizer '
-                          "step is skipped (cfg.nonfinite_loss='skip')")
+                          'step is skipped and the BatchNorm statistics are put back '
+                          "(cfg.nonfinite_loss='skip')")
+            if buffers is not None:
+                self.restore_buffers(buffers)
             return False
         raise FloatingPointError(
             f'non-finite loss at iteration {iteration}: {terms}. Training stops before the '

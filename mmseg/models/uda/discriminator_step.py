@@ -27,8 +27,9 @@ class DiscriminatorStep:
         for group in self.optimizer_D.param_groups:
             group['lr'] = poly_lr(self.lr_D, self.local_iter, self.max_iters or 1,
                                   self.lr_D_power, self.lr_D_min)
+        buffers = self.buffers_before_step()
         log_vars = self(**data_batch)
-        if not self.losses_are_finite(log_vars, self.local_iter):
+        if not self.losses_are_finite(log_vars, self.local_iter, buffers):
             optimizer.zero_grad(set_to_none=True)
             self.optimizer_D.zero_grad(set_to_none=True)
             return dict(log_vars=log_vars, num_samples=len(data_batch['img_metas']))

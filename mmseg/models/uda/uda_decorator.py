@@ -123,8 +123,9 @@ class UDADecorator(BaseSegmentor):
         Returns ``dict(log_vars, num_samples)``; no 'loss' (nothing left to back-propagate).
         """
         optimizer.zero_grad()
+        buffers = self.buffers_before_step()
         log_vars = self(**data_batch)
-        if not self.losses_are_finite(log_vars, self.local_iter):
+        if not self.losses_are_finite(log_vars, self.local_iter, buffers):
             optimizer.zero_grad(set_to_none=True)
             return dict(log_vars=log_vars, num_samples=len(data_batch['img_metas']))
         average_gradients(self.get_model())  # no-op unless distributed
