@@ -1,7 +1,7 @@
 """Write and train the configs of a paper experiment (see ``experiments.py``).
 
     python run_experiments.py --list                      # IDs, descriptions, config counts
-    python run_experiments.py --exp 0                     # SynthShift on a CPU, ~15 min
+    python run_experiments.py --exp 0                     # SynthShift on a CPU, ~10 min
     python run_experiments.py --exp 7                     # DAFormer on Synthia->Cityscapes
     python run_experiments.py --exp 7 --startup-test      # each config for 2 iterations
     python run_experiments.py --exp 7 --dry-run           # write configs, print commands
