@@ -71,7 +71,11 @@ def parse_args(argv=None):
                         help='write the configs and print the training commands, '
                              'without running them')
     parser.add_argument('--seed', type=int, default=None,
-                        help='experiment 0 only: train with this seed instead of 0')
+                        help='experiments 0 and 9 only: train with this seed instead of 0')
+    parser.add_argument('--methods', type=lambda text: tuple(text.split(',')), default=None,
+                        help="experiments 0 and 9 only: the comma-separated methods to train "
+                             "(e.g. 'daformer,mic'; 'hrda' is an extra of experiment 0), "
+                             'after the source model they start from')
     parser.add_argument('--out-dir', default=osp.join(CONFIGS_DIR, 'generated'),
                         help='where the generated configs go (default: configs/generated); '
                              'files are written to <out-dir>/<exp>/<name>.py')
@@ -193,7 +197,7 @@ def planned_runs(args):
         name = osp.splitext(osp.basename(args.config))[0]
         return [Run(name, repo_path(args.config), osp.join('work_dirs', name))]
     try:
-        cfgs = generate_experiment_cfgs(args.exp, args.seed)
+        cfgs = generate_experiment_cfgs(args.exp, args.seed, args.methods)
     except ValueError as error:
         raise SystemExit(f'run_experiments.py: {error}')
     runs = []

@@ -60,10 +60,10 @@ def test_exp7_startup_test_end_to_end(tmp_path):
 
 
 def test_exp0_startup_test_end_to_end(tmp_path):
-    """Experiment 0 (the embedded SynthShift benchmark) as CI runs it: every config for 2
-    iterations, the pretrain run's weights loaded by the methods (HRDA from its export),
-    one console line per run, and the summary table, bar chart and prediction overlays
-    written."""
+    """Experiment 0 (the embedded SynthShift benchmark) as CI runs it, with the optional
+    HRDA run selected too: every config for 2 iterations, the pretrain run's weights loaded
+    by the methods (HRDA from its export), one console line per run, and the summary table,
+    bar chart and prediction overlays written."""
     repo = linked_repository(tmp_path / 'repo')
     env = dict(os.environ, OMP_NUM_THREADS='2')
     subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
@@ -71,9 +71,9 @@ def test_exp0_startup_test_end_to_end(tmp_path):
                     '--num-target-val', '3'], cwd=repo, env=env, check=True,
                    capture_output=True)
     proc = subprocess.run(
-        [sys.executable, 'run_experiments.py', '--exp', '0', '--startup-test', '--out-dir',
-         str(tmp_path / 'generated')], cwd=repo, env=env, capture_output=True, text=True,
-        timeout=1200)
+        [sys.executable, 'run_experiments.py', '--exp', '0', '--startup-test', '--methods',
+         'source_only,dacs,daformer,mic,hrda', '--out-dir', str(tmp_path / 'generated')],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     exp_dir = repo / 'work_dirs' / '0'
     assert (exp_dir / 'synthshift_pretrain_mitb0_s0' / 'hrda_init.pth').is_file()
