@@ -227,14 +227,15 @@ def test_failed_training_stops_and_names_config(tmp_path, monkeypatch, capsys):
     assert 'Traceback: boom' in message  # the end of the output is shown
     assert not (tmp_path / 'work_dirs' / '7' / 'never').exists()
 def test_synthshift_experiment_zero(monkeypatch):
-    """Experiment 0: a shared source-only pretrain run, then the four methods, which start
-    from all of its weights; HRDA (from the HRDA-layout export) only when asked for; ImageNet
+    """Experiment 0: a shared source-only pretrain run, then the three methods, which start
+    from all of its weights; DACS and HRDA (from the HRDA-layout export) only when asked
+    for; ImageNet
     weights, when present, start the pretrain run and enable DAFormer's feature distance."""
     import experiments
     cfgs = generate_experiment_cfgs(0)
     assert [c['name'] for c in cfgs] == [
         'synthshift_pretrain_mitb0_s0', 'synthshift_source_only_mitb0_s0',
-        'synthshift_dacs_mitb0_s0', 'synthshift_daformer_mitb0_s0', 'synthshift_mic_mitb0_s0']
+        'synthshift_daformer_mitb0_s0', 'synthshift_mic_mitb0_s0']
     assert cfgs[0]['export_hrda_init'] == dict(config='synthshift/hrda.py',
                                                file='hrda_init.pth')
     pretrain_dir = 'work_dirs/0/synthshift_pretrain_mitb0_s0'
@@ -244,7 +245,7 @@ def test_synthshift_experiment_zero(monkeypatch):
     hrda = generate_experiment_cfgs(0, methods=('hrda',))
     assert [c['method'] for c in hrda] == ['pretrain', 'hrda']
     assert hrda[1]['load_from'] == f'{pretrain_dir}/hrda_init.pth'
-    assert generate_experiment_cfgs(0, seed=1)[2]['name'] == 'synthshift_dacs_mitb0_s1'
+    assert generate_experiment_cfgs(0, seed=1)[2]['name'] == 'synthshift_daformer_mitb0_s1'
     monkeypatch.setattr(experiments, 'imagenet_weights_present', lambda: True)
     with_imagenet = generate_experiment_cfgs(0)
     assert with_imagenet[0]['model']['pretrained'] == 'pretrained/mit_b0.pth'
@@ -301,8 +302,8 @@ def test_methods_select_synthshift_runs():
     """--methods keeps the source model and the named runs in grid order, optional runs
     included; unknown names and paper IDs are refused with the valid choices."""
     cfgs = generate_experiment_cfgs(0, methods=('mic', 'hrda', 'dacs'))
-    assert [c['method'] for c in cfgs] == ['pretrain', 'dacs', 'mic', 'hrda']
-    with pytest.raises(ValueError, match=r'unknown method\(s\) dafomer; .*daformer, mic, hrda'):
+    assert [c['method'] for c in cfgs] == ['pretrain', 'mic', 'dacs', 'hrda']
+    with pytest.raises(ValueError, match=r'unknown method\(s\) dafomer; .*mic, dacs, hrda'):
         generate_experiment_cfgs(0, methods=('dafomer',))
     with pytest.raises(ValueError, match='--methods is only for experiment 0'):
         generate_experiment_cfgs(7, methods=('dacs',))
