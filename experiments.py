@@ -821,7 +821,7 @@ EXPERIMENTS = {
     0: Experiment('SynthShift (embedded, CPU, ~10 min, float32): source-only, DAFormer and '
                   'MIC (DACS, HRDA with --methods) with MiT-B0 on a procedural '
                   'GTA-layout -> Cityscapes-layout street-scene shift', synthshift_grid(),
-                  synthshift_grid(methods=SYNTHSHIFT_OPTIONAL_METHODS)[1:]),
+                  tuple(SynthShiftRun(method, 0) for method in SYNTHSHIFT_OPTIONAL_METHODS)),
     MORE_UDA_EXP: Experiment(
         'SynthShift (embedded, CPU, ~10 min, float32), further UDA systems: label shift '
         '(Liu et al. 2022) - class-conditional alignment, + Classifier Rectification, + '

@@ -74,7 +74,7 @@ def parse_args(argv=None):
                         help='experiments 0 and 9 only: train with this seed instead of 0')
     parser.add_argument('--methods', type=lambda text: tuple(text.split(',')), default=None,
                         help="experiments 0 and 9 only: the comma-separated methods to train "
-                             "(e.g. 'daformer,mic'; 'hrda' is an extra of experiment 0), "
+                             "(e.g. 'daformer,mic'; 'dacs' and 'hrda' are extras of experiment 0), "
                              'after the source model they start from')
     parser.add_argument('--out-dir', default=osp.join(CONFIGS_DIR, 'generated'),
                         help='where the generated configs go (default: configs/generated); '
