@@ -838,13 +838,20 @@ def describe_experiments():
                      for exp_id, e in EXPERIMENTS.items())
 
 
+def method_names(experiment):
+    """The method names of a SynthShift experiment's grid and optional runs, in order,
+    without its source model ('pretrain')."""
+    return tuple(run.method for run in experiment.grid + experiment.optional
+                 if run.method != 'pretrain')
+
+
 def selected_runs(experiment, methods):
     """The SynthShiftRun rows of ``experiment`` for the method names ``methods`` (None: its
     grid), in grid order after its source model ('pretrain', always included)."""
     if methods is None:
         return experiment.grid
     rows = experiment.grid + experiment.optional
-    known = [run.method for run in rows if run.method != 'pretrain']
+    known = method_names(experiment)
     unknown = sorted(set(methods) - set(known))
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; this experiment's methods: "

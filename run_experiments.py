@@ -30,7 +30,8 @@ import subprocess
 import sys
 import time
 
-from experiments import CONFIGS_DIR, EXPERIMENTS, describe_experiments, generate_experiment_cfgs
+from experiments import (CONFIGS_DIR, EXPERIMENTS, describe_experiments,
+                         generate_experiment_cfgs, method_names)
 
 REPO_ROOT = osp.dirname(osp.abspath(__file__))
 TRAIN_SCRIPT = osp.join('tools', 'train.py')
@@ -387,7 +388,8 @@ def summarize(exp, runs, seed=None):
                    for res, r in zip(trained, methods)}
         overlays = dict(config_of=lambda res: configs[res.work_dir], results=trained,
                         **synthshift_val_samples(3))
-    environment = compute_environment_lines(methods[0].config_path) if methods else []
+    environment = compute_environment_lines(osp.join(  # the copy in the work dir
+        methods[0].work_dir, osp.basename(methods[0].config_path))) if methods else []
     title = f'Experiment {exp}: {EXPERIMENTS[exp].description}'
     if seed is not None:
         title += f' (seed {seed})'
@@ -447,6 +449,7 @@ def train(run, cmd, label):
                 with open(progress_file) as f:
                     print(f'\r{label} {f.read()}', end='', flush=True)
     run.train_time = time.time() - start
+    write_train_time(work_dir, run.train_time)
     if interactive:
         print(f'\r\033[K{label}', end=' ')
     if proc.returncode != 0:
@@ -456,6 +459,46 @@ def train(run, cmd, label):
                          f'(exit code {proc.returncode}); config: {run.config_path}, full '
                          f'output: {repo_path(console_log)}')
     print(f'{run.train_time / 60:.1f} min, {final_validation_text(work_dir)}', flush=True)
+
+
+TRAIN_TIME_FILE = 'train_time.json'
+
+
+def write_train_time(work_dir, seconds):
+    """``<work dir>/train_time.json``: the wall time of the run's training, for summaries
+    written by later calls."""
+    with open(osp.join(work_dir, TRAIN_TIME_FILE), 'w') as f:
+        json.dump({'seconds': seconds}, f)
+
+
+def read_train_time(work_dir):
+    """The seconds in ``<work dir>/train_time.json``, None when it is missing."""
+    path = osp.join(REPO_ROOT, work_dir, TRAIN_TIME_FILE)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)['seconds']
+
+
+def summary_runs(args, runs):
+    """The runs that ``work_dirs/<exp>/summary.md`` tabulates: ``runs``, and with
+    ``--methods`` also every other run of the experiment (same seed) that an earlier call
+    finished, in grid order, so that training a subset adds rows to the table instead of
+    replacing it."""
+    if args.methods is None:
+        return runs
+    this_call = {run.name: run for run in runs}
+    every = []
+    for cfg in generate_experiment_cfgs(args.exp, args.seed, method_names(EXPERIMENTS[args.exp])):
+        work_dir = cfg.get('work_dir', osp.join('work_dirs', str(args.exp), cfg['name']))
+        if cfg['name'] in this_call:
+            every.append(this_call[cfg['name']])
+        elif osp.isfile(osp.join(REPO_ROOT, work_dir, 'latest.pth')):
+            earlier = Run(cfg['name'], repo_path(osp.join(args.out_dir, str(args.exp),
+                                                          f"{cfg['name']}.py")), work_dir, cfg)
+            earlier.train_time = read_train_time(work_dir)
+            every.append(earlier)
+    return every
 
 
 def final_validation_text(work_dir):
@@ -496,7 +539,7 @@ def main(argv=None):
         if 'estimate_label_shift' in run.cfg:
             estimate_label_shift(run)
     if args.exp is not None and not args.dry_run:
-        print(summarize(args.exp, runs, args.seed), flush=True)
+        print(summarize(args.exp, summary_runs(args, runs), args.seed), flush=True)
 
 
 if __name__ == '__main__':

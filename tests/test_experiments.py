@@ -309,6 +309,29 @@ def test_methods_select_synthshift_runs():
         generate_experiment_cfgs(7, methods=('dacs',))
 
 
+def test_methods_subset_summary_keeps_earlier_runs(tmp_path, monkeypatch):
+    """A --methods call tabulates its own runs and the experiment's runs finished by earlier
+    calls (with their recorded train time), in grid order; unfinished runs are left out."""
+    monkeypatch.setattr(run_experiments, 'REPO_ROOT', str(tmp_path))
+    for name, seconds in (('synthshift_daformer_mitb0_s0', 150.0),
+                          ('synthshift_mic_mitb0_s0', None)):
+        work_dir = tmp_path / 'work_dirs' / '0' / name
+        work_dir.mkdir(parents=True)
+        (work_dir / 'latest.pth').write_bytes(b'')
+        if seconds is not None:
+            run_experiments.write_train_time(str(work_dir), seconds)
+    (tmp_path / 'work_dirs' / '0' / 'synthshift_source_only_mitb0_s0').mkdir()  # unfinished
+    args = run_experiments.parse_args(['--exp', '0', '--methods', 'hrda', '--out-dir',
+                                       str(tmp_path / 'generated')])
+    runs = run_experiments.planned_runs(args)
+    rows = run_experiments.summary_runs(args, runs)
+    assert [r.cfg['method'] for r in rows] == ['pretrain', 'daformer', 'mic', 'hrda']
+    assert rows[0] is runs[0] and rows[-1] is runs[-1]
+    assert [r.train_time for r in rows[1:3]] == [150.0, None]
+    full = run_experiments.parse_args(['--exp', '0', '--out-dir', str(tmp_path / 'generated')])
+    assert run_experiments.summary_runs(full, runs) is runs
+
+
 @pytest.mark.parametrize('method', ['pretrain', 'source_only', 'dacs', 'daformer',
                                     'daformer_fd', 'hrda', 'mic'])
 def test_synthshift_configs_build(method):
