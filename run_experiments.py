@@ -292,11 +292,13 @@ def label_shift_file(run):
 
 def estimate_label_shift(run):
     """``<work dir>/label_shift.json`` of ``run``'s checkpoint (tools/estimate_label_shift.py
-    with ``cfg['estimate_label_shift']['min_pixels']`` as n_s), output in its console.log."""
+    with ``cfg['estimate_label_shift']``'s ``min_pixels`` as n_s and its ``weights``,
+    student by default), output in its console.log."""
     config = osp.join(run.work_dir, osp.basename(run.config_path))
     run_tool(run, [osp.join('tools', 'estimate_label_shift.py'), config,
                    osp.join(run.work_dir, 'latest.pth'), '--out', label_shift_file(run),
-                   '--min-pixels', str(run.cfg['estimate_label_shift']['min_pixels'])],
+                   '--min-pixels', str(run.cfg['estimate_label_shift']['min_pixels']),
+                   '--weights', run.cfg['estimate_label_shift'].get('weights', 'student')],
              'label-shift estimate')
 
 

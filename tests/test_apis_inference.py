@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mmseg.apis import inference_segmentor, init_segmentor, show_result_pyplot
-from mmseg.apis.inference import load_config, update_legacy_cfg
+from mmseg.apis.inference import load_config, load_segmentor_checkpoint, update_legacy_cfg
 from mmseg.core.evaluation import get_classes, get_palette
 from mmseg.models import build_segmentor
 
@@ -83,6 +83,26 @@ def test_init_segmentor_takes_classes_from_the_config_without_meta(tiny_config, 
     for checkpoint in (None, str(ckpt)):
         model = init_segmentor(tiny_config, checkpoint, device='cpu', cfg_options=options)
         assert tuple(model.CLASSES) == classes and model.PALETTE == palette
+
+
+def test_segmentor_loads_the_ema_teacher_on_request(tiny_config, tmp_path):
+    """weights='teacher' takes the ema_model.* part of a UDA checkpoint; a checkpoint
+    without a teacher is refused with a message saying so."""
+    student = random_state_dict(tiny_config, 1)
+    teacher = random_state_dict(tiny_config, 2)
+    state = {f'model.{k}': v for k, v in student.items()}
+    ckpt = tmp_path / 'uda.pth'
+    torch.save(dict(state_dict=dict(state, **{f'ema_model.{k}': v
+                                              for k, v in teacher.items()})), ckpt)
+    model = build_segmentor(load_config(tiny_config).model)
+    load_segmentor_checkpoint(model, str(ckpt), weights='teacher')
+    assert_state_equal(model, teacher)
+    no_teacher = tmp_path / 'source_only.pth'
+    torch.save(dict(state_dict=state), no_teacher)
+    with pytest.raises(RuntimeError, match=r"source_only.pth' has no EMA teacher"):
+        load_segmentor_checkpoint(model, str(no_teacher), weights='teacher')
+    with pytest.raises(ValueError, match="weights must be one of"):
+        load_segmentor_checkpoint(model, str(ckpt), weights='ema')
 
 
 def test_checkpoint_without_matching_keys_fails_loudly(tiny_config, tmp_path):

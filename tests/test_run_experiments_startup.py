@@ -115,6 +115,7 @@ def test_exp9_startup_test_end_to_end(tmp_path):
         record = json.loads((exp_dir / f'synthshift_{name}_mitb0_s0' /
                              'label_shift.json').read_text())
         assert record['target_images'] == 4 and record['min_pixels'] == 16
+        assert record['weights'] == {'daformer': 'teacher', 'labelshift_cda': 'student'}[name]
         assert sum(record['target_prior']) == pytest.approx(1)
     cr_log = next((exp_dir / 'synthshift_labelshift_cr_mitb0_s0').glob('*.log')).read_text()
     assert 'Loaded the weights of work_dirs/9/synthshift_labelshift_cda_mitb0_s0/' in cr_log

@@ -2,12 +2,13 @@
 al. CVPR 2022) and write them for Inference Adjustment / Classifier Rectification.
 
     python tools/estimate_label_shift.py CONFIG CHECKPOINT --out label_shift.json \
-        [--min-pixels N] [--pseudo-count 1] [--device cpu|cuda]
+        [--min-pixels N] [--pseudo-count 1] [--weights student|teacher] [--device cpu|cuda]
 
 P_s: image-level presence counts of the source classes (more than --min-pixels pixels,
 n_s) from ``<source data_root>/sample_class_stats.json``; P_t: a class is present in a
 target-train image when log(mean exp(softmax probability)) exceeds its source pixel
-frequency. Then: ``tools/test.py CONFIG CHECKPOINT --eval mIoU --label-shift FILE`` (IA) or
+frequency, with the checkpoint's student or (``--weights teacher``) the EMA teacher of a
+DACS-family run (DAFormer, HRDA, MIC), which makes fewer false-positive presences. Then: ``tools/test.py CONFIG CHECKPOINT --eval mIoU --label-shift FILE`` (IA) or
 a ``LabelShiftCR`` run with ``uda.label_shift.file=FILE`` (CR).
 """
 import argparse
@@ -30,6 +31,10 @@ def parse_args(argv=None):
     parser.add_argument('--pseudo-count', type=float, default=1.0,
                         help='added to every class count so that classes seen in no image '
                              'keep a positive prior (default 1)')
+    parser.add_argument('--weights', choices=['student', 'teacher'], default='student',
+                        help="the checkpoint's network that predicts the target: the "
+                             "student (default) or the EMA teacher (ema_model.*) of a "
+                             'DAFormer/HRDA/MIC run')
     parser.add_argument('--device', default=None, help="'cpu' or 'cuda' (default: cuda "
                                                        'when available)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -44,7 +49,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     record = estimate_label_shift(cfg, args.checkpoint, args.min_pixels, args.pseudo_count,
-                                  args.device)
+                                  args.device, args.weights)
     write_label_shift(args.out, dict(record, config=args.config))
     print(f'\nwrote {args.out}: P_s and P_t of {record["num_classes"]} classes from '
           f'{record["source_images"]} source and {record["target_images"]} target images')

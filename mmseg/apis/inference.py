@@ -8,9 +8,12 @@ from mmcv.parallel import collate, scatter
 from mmseg.core.evaluation.class_names import get_classes, get_palette
 from mmseg.datasets.pipelines import Compose
 from mmseg.models import build_segmentor
-from mmseg.utils.checkpoint import load_checkpoint
+from mmseg.utils.checkpoint import (UDA_TEACHER_TO_SEGMENTOR_KEYS, UDA_TO_SEGMENTOR_KEYS,
+                                    load_checkpoint)
 
 DEFAULT_DATASET = 'cityscapes'
+# Which network of a UDA checkpoint a segmentor loads: key renaming rules by name.
+SEGMENTOR_WEIGHTS = {'student': UDA_TO_SEGMENTOR_KEYS, 'teacher': UDA_TEACHER_TO_SEGMENTOR_KEYS}
 
 
 def load_config(config, cfg_options=None):
@@ -61,11 +64,22 @@ def build_test_segmentor(cfg):
 
 
 def load_segmentor_checkpoint(model, checkpoint, dataset_classes=None, dataset_palette=None,
-                              trusted=False, logger=None):
-    """Load ``checkpoint`` (plain or UDA wrapper; only the student ``model.`` part) and set
+                              trusted=False, logger=None, weights='student'):
+    """Load ``checkpoint`` (plain or UDA wrapper; the student ``model.`` part, or with
+    ``weights='teacher'`` the EMA teacher ``ema_model.`` of a DACS-family run) and set
     ``model.CLASSES`` / ``model.PALETTE`` from its meta, else from the given dataset
     values, else Cityscapes. Returns the checkpoint dict."""
-    ckpt = load_checkpoint(model, checkpoint, strict=False, logger=logger, trusted=trusted)
+    if weights not in SEGMENTOR_WEIGHTS:
+        raise ValueError(f'weights must be one of {list(SEGMENTOR_WEIGHTS)}, got {weights!r}')
+    try:
+        ckpt = load_checkpoint(model, checkpoint, SEGMENTOR_WEIGHTS[weights], strict=False,
+                               logger=logger, trusted=trusted)
+    except RuntimeError as err:
+        if weights != 'teacher':
+            raise
+        raise RuntimeError(f'checkpoint {checkpoint!r} has no EMA teacher (no ema_model.* '
+                           'keys; only DACS-family runs keep one): load its student '
+                           f"(weights='student') instead ({err})") from err
     meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
     model.CLASSES = meta.get('CLASSES') or dataset_classes
     model.PALETTE = meta.get('PALETTE') or dataset_palette

@@ -53,9 +53,11 @@ def target_presence_counts(model, loader, pixel_freq, device):
     return counts, images
 
 
-def estimate_label_shift(cfg, checkpoint, min_pixels, pseudo_count=1.0, device=None):
+def estimate_label_shift(cfg, checkpoint, min_pixels, pseudo_count=1.0, device=None,
+                         weights='student'):
     """The ``label_shift.json`` record of ``checkpoint`` (see mmseg.utils.label_shift_file):
-    counts, P_s, P_t, the source pixel frequency and n_s (``min_pixels``)."""
+    counts, P_s, P_t, the source pixel frequency and n_s (``min_pixels``); P_t from the
+    checkpoint's student or (``weights='teacher'``) its EMA teacher."""
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     stats_file = source_class_stats_file(cfg)
     with open(stats_file) as f:
@@ -69,13 +71,14 @@ def estimate_label_shift(cfg, checkpoint, min_pixels, pseudo_count=1.0, device=N
     pixel_freq = normalised_prior(pixels.sum(0))
     source_counts = presence_counts(pixels, min_pixels)
     loader = target_loader(cfg)
-    load_segmentor_checkpoint(model, checkpoint, dataset_classes=loader.dataset.CLASSES)
+    load_segmentor_checkpoint(model, checkpoint, dataset_classes=loader.dataset.CLASSES,
+                              weights=weights)
     target_counts, target_images = target_presence_counts(model.to(device), loader,
                                                           pixel_freq, device)
     return dict(
         classes=list(model.CLASSES), num_classes=num_classes, min_pixels=min_pixels,
         pseudo_count=pseudo_count, source_stats=stats_file, source_images=len(stats),
-        source_counts=source_counts.tolist(), checkpoint=checkpoint,
+        source_counts=source_counts.tolist(), checkpoint=checkpoint, weights=weights,
         target_images=target_images, target_counts=target_counts.tolist(),
         source_pixel_frequency=pixel_freq.tolist(),
         source_prior=normalised_prior(source_counts, pseudo_count).tolist(),

@@ -12,6 +12,8 @@ import torch
 # '^module\.' -> '', then an *unanchored* 'model.' -> '' on every key, so that
 # 'ema_model.x' becomes 'ema_x' and is ignored rather than loaded (SPEC-models.md).
 UDA_TO_SEGMENTOR_KEYS = ((r'^module\.', ''), (r'model.', ''))
+# The EMA teacher of a DACS-family checkpoint (``ema_model.*``) as a plain segmentor.
+UDA_TEACHER_TO_SEGMENTOR_KEYS = ((r'^module\.', ''), (r'^ema_model\.', ''))
 
 
 # Temporary files of :func:`replaced_atomically`: '.<name>.tmp-<pid>' beside the final file.
