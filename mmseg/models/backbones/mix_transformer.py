@@ -14,6 +14,7 @@ from mmcv.runner import BaseModule
 from timm.layers import DropPath, trunc_normal_
 
 from mmseg.models.builder import BACKBONES
+from mmseg.models.utils.activation_checkpoint import checkpointed
 from mmseg.utils import get_root_logger
 from mmseg.utils.checkpoint import extract_state_dict, load_state_dict_checked, load_weights_file
 
@@ -148,6 +149,7 @@ class MixVisionTransformer(BaseModule):
         if style is not None and style != 'pytorch':
             raise ValueError(f"MiT backbone: style={style!r} is not supported, use 'pytorch'")
         self.pretrained = pretrained
+        self.checkpoint_stages = ()  # optimization.activation_checkpointing.backbone_stages
         self.depths = depths
         self.embed_dims = embed_dims
         self.patch_embed1 = OverlapPatchEmbed(7, 4, in_chans, embed_dims[0])
@@ -199,6 +201,14 @@ class MixVisionTransformer(BaseModule):
         load_state_dict_checked(self, state_dict, f'pretrained weights {self.pretrained!r}',
                                 strict=False, logger=get_root_logger())
 
+    def set_activation_checkpointing(self, stages):
+        """Recompute the blocks of ``stages`` (1-4) in the backward pass instead of keeping
+        their activations."""
+        invalid = [s for s in stages if s not in (1, 2, 3, 4)]
+        if invalid:
+            raise ValueError(f'activation checkpointing: MiT stages are 1-4, got {invalid}')
+        self.checkpoint_stages = tuple(stages)
+
     def set_fast_attention(self, enabled):
         for m in self.modules():
             if isinstance(m, EfficientSelfAttention):
@@ -211,7 +221,8 @@ class MixVisionTransformer(BaseModule):
         for stage in range(1, 5):
             x, H, W = getattr(self, f'patch_embed{stage}')(x)
             for blk in getattr(self, f'block{stage}'):
-                x = blk(x, H, W)
+                x = checkpointed(blk, blk, x, H, W) if stage in self.checkpoint_stages \
+                    else blk(x, H, W)
             x = getattr(self, f'norm{stage}')(x)
             x = x.reshape(B, H, W, -1).permute(0, 3, 1, 2).contiguous()
             outs.append(x)

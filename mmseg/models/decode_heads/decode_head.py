@@ -7,6 +7,7 @@ from mmcv.runner import BaseModule
 
 from mmseg.models.builder import build_loss
 from mmseg.models.losses import accuracy
+from mmseg.models.utils.activation_checkpoint import checkpointed
 from mmseg.ops import resize
 
 
@@ -26,6 +27,9 @@ class BaseDecodeHead(BaseModule, metaclass=ABCMeta):
         ignore_index (int): label value excluded from the loss.
         align_corners (bool): for the resizes in the head.
     """
+
+    # Set by mmseg.models.utils.optimization (optimization.activation_checkpointing).
+    activation_checkpointing = False
 
     def __init__(self, in_channels, channels, *, num_classes, dropout_ratio=0.1, conv_cfg=None,
                  norm_cfg=None, act_cfg=dict(type='ReLU'), in_index=-1, input_transform=None,
@@ -90,8 +94,15 @@ class BaseDecodeHead(BaseModule, metaclass=ABCMeta):
     def forward(self, inputs):
         """inputs: list of N×C_i×H_i×W_i features → N×num_classes×H'×W' logits."""
 
+    def checkpointed_forward(self, inputs):
+        """``forward``, its activations recomputed in the backward pass when
+        ``activation_checkpointing`` is set (``optimization.activation_checkpointing``)."""
+        if self.activation_checkpointing:
+            return checkpointed(self, self.forward, inputs)
+        return self.forward(inputs)
+
     def forward_train(self, inputs, img_metas, gt_semantic_seg, train_cfg, seg_weight=None):
-        seg_logits = self.forward(inputs)
+        seg_logits = self.checkpointed_forward(inputs)
         main = seg_logits[0] if isinstance(seg_logits, (tuple, list)) else seg_logits
         self.debug_output = dict(logits=main.detach())
         return self.losses(seg_logits, gt_semantic_seg, seg_weight)

@@ -96,7 +96,7 @@ class HRDAHead(BaseDecodeHead):
         boxes = [scale_box(b, self.os) for b in inp['boxes']]
         h_img = max(b[1] for b in boxes)
         w_img = max(b[3] for b in boxes)
-        window_logits = self.head(inp['features'])
+        window_logits = self.head.checkpointed_forward(inp['features'])
         preds = window_logits.new_zeros((batch_size, window_logits.shape[1], h_img, w_img))
         count = window_logits.new_zeros((batch_size, 1, h_img, w_img))
         for i, (y1, y2, x1, x2) in enumerate(boxes):
@@ -109,7 +109,7 @@ class HRDAHead(BaseDecodeHead):
 
     def get_scale_attention(self, inp):
         if self.scale_attention is not None:
-            return torch.sigmoid(self.scale_attention(inp))
+            return torch.sigmoid(self.scale_attention.checkpointed_forward(inp))
         return self.fixed_attention
 
     def forward(self, inputs):
@@ -121,11 +121,11 @@ class HRDAHead(BaseDecodeHead):
         batch_size = lr_inp[0].shape[0]
         # LR before HR, as the original: in train mode the shared head's BatchNorm running
         # statistics and its dropout draws depend on the order of the two calls.
-        lr_seg = self.head(lr_inp)
+        lr_seg = self.head.checkpointed_forward(lr_inp)
         if isinstance(hr_inp, dict):
             hr_seg = self.decode_hr(hr_inp, batch_size)
         else:
-            hr_seg = self.head(hr_inp)
+            hr_seg = self.head.checkpointed_forward(hr_inp)
         att = self.get_scale_attention(lr_inp)
         if self.hr_crop_box is not None:
             mask = lr_seg.new_zeros([lr_seg.shape[0], 1, *lr_seg.shape[2:]])

@@ -7,6 +7,7 @@ from copy import deepcopy
 import torch
 
 from mmseg.models.builder import UDA, build_segmentor
+from mmseg.models.segmentors.encoder_decoder import add_prefix
 from mmseg.models.utils.crop import crop
 from mmseg.models.utils.dacs_transforms import (StrongTransform, class_mix_batch,
                                                 class_mix_masks, image_norm_stats)
@@ -84,6 +85,8 @@ class DACS(UDADecorator):
 
     def train_source(self, img, img_metas, gt_semantic_seg):
         """Step 2 + 3: source CE (+ FD). Returns (log_vars, debug dict)."""
+        if self.enable_fdist and self.fused_source_backward:
+            return self.train_source_one_backward(img, img_metas, gt_semantic_seg)
         log_vars, src_feat = self.train_source_ce(img, img_metas, gt_semantic_seg,
                                                   retain_graph=self.enable_fdist)
         if self.print_grad_magnitude:
@@ -94,6 +97,22 @@ class DACS(UDADecorator):
             log_vars.update(self._backward({'loss_imnet_feat_dist': feat_loss}, 'src'))
             if self.print_grad_magnitude:
                 log_vars['grad_mag.fdist'] = grad_magnitude(self.get_model()).item()
+        return log_vars, debug
+
+    def train_source_one_backward(self, img, img_metas, gt_semantic_seg):
+        """Steps 2 + 3 with one backward of CE + FD (``optimization.fused_source_backward``):
+        the source graph is freed after one traversal instead of being retained for a
+        second backward. Same log; ``grad_mag.src`` then includes FD."""
+        with self.autocast():
+            losses = self.get_model().forward_train(img, img_metas, gt_semantic_seg,
+                                                    return_feat=True)
+        src_feat = losses.pop('features')
+        feat_loss, debug = self.feature_distance_loss(img, gt_semantic_seg, src_feat)
+        del src_feat
+        losses.update(add_prefix({'loss_imnet_feat_dist': feat_loss}, 'src'))
+        log_vars = self._backward(losses)
+        if self.print_grad_magnitude:
+            log_vars['grad_mag.src'] = grad_magnitude(self.get_model()).item()
         return log_vars, debug
 
     def feature_distance_loss(self, img, gt, feat):

@@ -37,6 +37,8 @@ class UDADecorator(BaseSegmentor):
         self.num_classes = self.model.num_classes
         self.local_iter = 0
         self.precision = MixedPrecision()
+        # optimization.fused_source_backward (set by apply_optimization)
+        self.fused_source_backward = False
 
     def set_mixed_precision(self, enabled=False, dtype='bfloat16'):
         """Autocast the forward passes (student, teachers, ImageNet copy)."""

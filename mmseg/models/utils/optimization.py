@@ -1,7 +1,18 @@
-"""Speed switches of the training step, from the config's ``optimization`` dict.
+"""Speed and memory switches of the training step, from the config's ``optimization``
+dict.
 
 Every switch except ``mixed_precision`` keeps results within float noise of the reference
-path (plain fp32 eager, what the parity fixtures check).
+path (plain fp32 eager, what the parity fixtures check). The memory switches:
+
+- ``activation_checkpointing.backbone_stages``: MiT stages (1-4) whose blocks are
+  recomputed in the backward pass instead of keeping their activations;
+- ``activation_checkpointing.decode_head``: the same for the decode head (both HRDA heads);
+- ``fused_source_backward``: one backward for the source CE and the ImageNet feature
+  distance, instead of a CE backward that retains the graph and a second one;
+- ``low_memory=True``: all three (the recommended set; explicit keys beside it win).
+
+They apply to the student in every pass (source, mixed, masked; both HRDA scales); teachers
+and the ImageNet copy run without gradients and keep no activations anyway.
 """
 import copy
 
@@ -14,43 +25,66 @@ DEFAULT_OPTIMIZATION = dict(
     foreach_ema=True,       # EMA teacher update with torch._foreach_* kernels
     channels_last=False,    # NHWC memory format for the convolutions
     compile=False,          # torch.compile the student's backbone and head
-    mixed_precision=dict(enabled=False, dtype='bfloat16'))
+    mixed_precision=dict(enabled=False, dtype='bfloat16'),
+    activation_checkpointing=dict(backbone_stages=(), decode_head=False),
+    fused_source_backward=False,
+    low_memory=False)
+
+# What ``low_memory=True`` turns on.
+LOW_MEMORY_OPTIMIZATION = dict(
+    activation_checkpointing=dict(backbone_stages=(1, 2, 3, 4), decode_head=True),
+    fused_source_backward=True)
+DICT_KEYS = ('mixed_precision', 'activation_checkpointing')
 
 REFERENCE_OPTIMIZATION = dict(fast_attention=False, foreach_ema=False, channels_last=False,
                               compile=False, mixed_precision=dict(enabled=False))
 
 
 def resolve_optimization(cfg=None):
-    """Defaults updated by ``cfg``; unknown keys raise naming the closest valid key."""
+    """Defaults updated by ``cfg`` (after the ``low_memory`` set when it is on); unknown
+    keys raise naming the closest valid key."""
+    cfg = dict(cfg or {})
     resolved = copy.deepcopy(DEFAULT_OPTIMIZATION)
-    for key, value in (cfg or {}).items():
+    if cfg.get('low_memory'):
+        _update(resolved, LOW_MEMORY_OPTIMIZATION)
+    _update(resolved, cfg)
+    return resolved
+
+
+def _update(resolved, cfg, prefix='optimization.'):
+    for key, value in cfg.items():
         if key not in resolved:
             hint = closest_names(key, resolved)
-            raise KeyError(f"Unknown key optimization.{key}"
+            raise KeyError(f"Unknown key {prefix}{key}"
                            + (f"; did you mean {hint[0]!r}?" if hint else '')
                            + f' Valid keys: {sorted(resolved)}')
-        if key == 'mixed_precision':
-            resolved[key].update(value or {})
+        if key in DICT_KEYS and prefix == 'optimization.':
+            _update(resolved[key], dict(value or {}), f'{prefix}{key}.')
         else:
-            resolved[key] = value
-    return resolved
+            resolved[key] = copy.deepcopy(value)
 
 
 def apply_optimization(model, cfg=None):
     """Configure ``model`` (a segmentor or a UDA wrapper) in place; returns the settings."""
     from mmseg.models.backbones.mix_transformer import MixVisionTransformer
+    from mmseg.models.decode_heads.decode_head import BaseDecodeHead
     from mmseg.models.uda.ema_teacher import EMATeacher
     from mmseg.models.uda.uda_decorator import UDADecorator
     settings = resolve_optimization(cfg)
+    checkpointing = settings['activation_checkpointing']
     for module in model.modules():
         if isinstance(module, MixVisionTransformer):
             module.set_fast_attention(settings['fast_attention'])
+            module.set_activation_checkpointing(checkpointing['backbone_stages'])
+        if isinstance(module, BaseDecodeHead):
+            module.activation_checkpointing = bool(checkpointing['decode_head'])
     for teacher in _teachers(model, EMATeacher):
         teacher.foreach = settings['foreach_ema']
     if settings['channels_last']:
         model.to(memory_format=torch.channels_last)
     if isinstance(model, UDADecorator):
         model.set_mixed_precision(**settings['mixed_precision'])
+        model.fused_source_backward = settings['fused_source_backward']
     if settings['compile']:
         student = model.get_model() if isinstance(model, UDADecorator) else model
         student.backbone.compile()
