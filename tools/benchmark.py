@@ -1,4 +1,5 @@
-"""Time one full UDA training iteration and inference: reference path vs fast path.
+"""Time one full UDA training iteration and inference: reference path vs fast path; or,
+with ``--memory``, the peak memory of one training step per memory switch.
 
 Both paths run in the same process on identical weights, alternating iteration by
 iteration so machine noise hits both alike; the report gives median seconds per iteration,
@@ -14,6 +15,16 @@ Examples:
     python tools/benchmark.py --method hrda --size 512 --hr-crop 256
     python tools/benchmark.py --encoder mit_b5 --size 512 --amp bfloat16 --device cuda
     python tools/benchmark.py --quick                  # a few iterations (CI smoke run)
+
+Memory (``--memory``): one full training step of a config (``--config``) or of the DAFormer
+/ HRDA / MIC preset (``--method``, ``--encoder``, ``--size``, ``--hr-crop``; batch 2) for
+each memory variant (default, each switch of ``cfg.optimization``, ``low_memory``), peak
+split into weights, optimizer state, gradients and activations: on CUDA from the
+allocator's peak, on CPU from an exact count of live tensor bytes. ``--gpu-memory N``
+answers whether it fits an N GiB GPU and which switches make it fit:
+    python tools/benchmark.py --memory --encoder mit_b5 --size 512 --gpu-memory 10
+    python tools/benchmark.py --memory --method mic --encoder mit_b5 --size 1024 --hr-crop 512
+    python tools/benchmark.py --memory --config configs/mic/gtaHR2csHR_mic_hrda.py --gpu-memory 24
 """
 import argparse
 import copy
@@ -29,6 +40,9 @@ from mmcv import Config
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from mmseg.apis.step_memory import (CUDA_ALLOCATOR_OVERHEAD, CUDA_CONTEXT_GIB,  # noqa: E402
+                                    GIB, MEMORY_VARIANTS, fitting_variants,
+                                    measure_variants, predicted_gpu_gib)
 from mmseg.models import UDA, build_segmentor  # noqa: E402
 from mmseg.models.utils.optimization import (REFERENCE_OPTIMIZATION,  # noqa: E402
                                              apply_optimization)
@@ -39,10 +53,29 @@ ENCODER_CHANNELS = {'mit_b0': [32, 64, 160, 256]}
 IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 
 
+PRESET_CONFIGS = {
+    'daformer': 'daformer/gta2cs_uda_warm_fdthings_rcs_croppl_a999_daformer_mitb5_s0.py',
+    'hrda': 'hrda/gtaHR2csHR_hrda.py', 'mic': 'mic/gtaHR2csHR_mic_hrda.py'}
+
+
+def preset_config(method, encoder, size, hr_crop):
+    """The paper config of ``method`` with the encoder, the square training crop ``size``
+    (HRDA: context crop) and the HRDA detail crop replaced."""
+    cfg = Config.fromfile(os.path.join(ROOT, 'configs', PRESET_CONFIGS[method]))
+    cfg.model.backbone.type = encoder
+    cfg.model.decode_head.in_channels = ENCODER_CHANNELS.get(encoder, [64, 128, 320, 512])
+    if method in ('hrda', 'mic'):
+        cfg.model.hr_crop_size = (hr_crop, hr_crop)
+    for domain in ('source', 'target'):
+        for step in cfg.data.train[domain].pipeline:
+            if step['type'] == 'RandomCrop':
+                step['crop_size'] = (size, size)
+    return cfg
+
+
 def model_config(encoder, method, hr_crop):
     """The paper's DAFormer (or HRDA) network with the chosen encoder, no pretraining."""
-    base = 'hrda/gtaHR2csHR_hrda.py' if method in ('hrda', 'mic') \
-        else 'daformer/gta2cs_uda_warm_fdthings_rcs_croppl_a999_daformer_mitb5_s0.py'
+    base = PRESET_CONFIGS['hrda' if method in ('hrda', 'mic') else 'daformer']
     cfg = Config.fromfile(os.path.join(ROOT, 'configs', base))
     model = copy.deepcopy(cfg.model.to_dict() if hasattr(cfg.model, 'to_dict')
                           else dict(cfg.model))
@@ -140,6 +173,49 @@ def summarize(times, device):
     return dict(reference_s=round(ref, 4), fast_s=round(fast, 4), ratio=round(fast / ref, 3))
 
 
+def memory_report(args):
+    """--memory: measure the variants, print the table and the fit answer."""
+    cfg = Config.fromfile(args.config) if args.config else preset_config(
+        args.method, args.encoder, args.size, args.hr_crop)
+    variants = args.variants.split(',') if args.variants else list(MEMORY_VARIANTS)
+    unknown = [v for v in variants if v not in MEMORY_VARIANTS]
+    if unknown:
+        raise SystemExit(f'benchmark.py: unknown --variants {unknown}; choose from '
+                         f'{list(MEMORY_VARIANTS)}')
+    results = measure_variants(cfg, variants, args.device, args.amp)
+    what = args.config or (f'{args.method} {args.encoder}, crop {args.size}²'
+                           + (f', detail {args.hr_crop}²' if args.method != 'daformer' else ''))
+    method = next(iter(results.values()))['method']
+    print(f'{what}, batch {cfg.data.samples_per_gpu}, {args.device}, '
+          f"{'fp32' if args.amp is None else args.amp + ' autocast'}; memory: {method}")
+    print(f'{"variant":26s}{"weights":>9s}{"optim.":>8s}{"grads":>8s}{"activ.":>8s}'
+          f'{"peak GiB":>10s}{"vs default":>12s}{"step s":>8s}{"GPU need":>10s}')
+    default = results.get('default')
+    for name, r in results.items():
+        ratio = f"{r['peak'] / default['peak']:.0%}" if default else '-'
+        print(f"{name:26s}{r['weights'] / GIB:9.2f}{r['optimizer_state'] / GIB:8.2f}"
+              f"{r['gradients'] / GIB:8.2f}{r['activations'] / GIB:8.2f}{r['peak'] / GIB:10.2f}"
+              f"{ratio:>12s}{r['step_s']:8.1f}{predicted_gpu_gib(r['peak']):10.1f}")
+    print(f'GPU need = peak x {CUDA_ALLOCATOR_OVERHEAD} (allocator) + {CUDA_CONTEXT_GIB} GiB '
+          '(CUDA context, workspaces)')
+    if args.gpu_memory is not None:
+        fits = fitting_variants(results, args.gpu_memory)
+        if 'default' in fits:
+            print(f'fits on a {args.gpu_memory:g} GiB GPU as it is')
+        elif fits:
+            print(f'does not fit on a {args.gpu_memory:g} GiB GPU as it is; fits with '
+                  + ' or '.join(f"optimization: {MEMORY_VARIANTS[name]} ({name})"
+                                for name in fits))
+        else:
+            print(f'does not fit on a {args.gpu_memory:g} GiB GPU even with every memory '
+                  'switch; try mixed precision (--amp bfloat16) or a smaller crop')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(setting=dict(vars(args)), machine=compute_environment(),
+                           memory=results), f, indent=2)
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--method', choices=['daformer', 'hrda', 'mic'], default='daformer')
@@ -154,7 +230,18 @@ def main(argv=None):
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--quick', action='store_true', help='2 iterations, 1 warm-up')
     parser.add_argument('--json', help='also write the results to this file')
+    parser.add_argument('--memory', action='store_true',
+                        help='peak memory of one training step per memory variant')
+    parser.add_argument('--config', help='--memory: the training config to measure '
+                                         '(default: the --method preset)')
+    parser.add_argument('--variants', help='--memory: comma-separated variants (default '
+                                           f"all: {', '.join(MEMORY_VARIANTS)})")
+    parser.add_argument('--gpu-memory', type=float, help='--memory: GiB of the GPU to fit')
     args = parser.parse_args(argv)
+    if args.memory:
+        return memory_report(args)
+    if args.config or args.variants or args.gpu_memory is not None:
+        parser.error('--config, --variants and --gpu-memory need --memory')
     if args.quick:
         args.iters, args.warmup = 2, 1
 

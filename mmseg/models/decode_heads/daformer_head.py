@@ -3,7 +3,8 @@ import copy
 import torch
 
 from mmseg.models.builder import HEADS
-from mmseg.models.utils import build_layer
+from mmseg.models.utils import ASPPWrapper, build_layer
+from mmseg.models.utils.aspp import call
 from mmseg.models.utils.embed import embed_levels
 
 from .decode_head import BaseDecodeHead
@@ -44,5 +45,22 @@ class DAFormerHead(BaseDecodeHead):
 
     def forward(self, inputs):
         """inputs: 4 maps N×C_i×H_i×W_i → logits N×num_classes×H_0×W_0 (stride 4)."""
+        return self.segmented_forward(inputs, call)
+
+    def checkpointed_forward(self, inputs):
+        """``forward`` with the embedding, each fusion branch, the fusion bottleneck and
+        the classifier as separate :meth:`run_segment` s: recomputing the whole head at
+        once in the backward would hold all its stride-4 maps again."""
+        return self.segmented_forward(inputs, self.run_segment)
+
+    def segmented_forward(self, inputs, run):
+        embedded = run(self.embed_and_concat, *inputs)
+        if isinstance(self.fuse_layer, ASPPWrapper):
+            fused = self.fuse_layer(embedded, run)
+        else:
+            fused = run(self.fuse_layer, embedded)
+        return run(self.cls_seg, fused)
+
+    def embed_and_concat(self, *inputs):
         embedded = embed_levels(self.embed_layers, inputs, self.in_index, self.align_corners)
-        return self.cls_seg(self.fuse_layer(torch.cat(embedded, dim=1)))
+        return torch.cat(embedded, dim=1)

@@ -94,12 +94,17 @@ class BaseDecodeHead(BaseModule, metaclass=ABCMeta):
     def forward(self, inputs):
         """inputs: list of N×C_i×H_i×W_i features → N×num_classes×H'×W' logits."""
 
-    def checkpointed_forward(self, inputs):
-        """``forward``, its activations recomputed in the backward pass when
+    def run_segment(self, fn, *args):
+        """``fn(*args)``, its activations recomputed in the backward pass when
         ``activation_checkpointing`` is set (``optimization.activation_checkpointing``)."""
         if self.activation_checkpointing:
-            return checkpointed(self, self.forward, inputs)
-        return self.forward(inputs)
+            return checkpointed(self, fn, *args)
+        return fn(*args)
+
+    def checkpointed_forward(self, inputs):
+        """``forward`` as one :meth:`run_segment` (heads with large intermediate maps
+        split it into several, so the backward recomputes one segment at a time)."""
+        return self.run_segment(self.forward, inputs)
 
     def forward_train(self, inputs, img_metas, gt_semantic_seg, train_cfg, seg_weight=None):
         seg_logits = self.checkpointed_forward(inputs)

@@ -54,13 +54,26 @@ class ASPPWrapper(nn.Module):
         self.bottleneck = ConvModule(num_branches * channels, channels, 3, padding=1,
                                      conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
-    def forward(self, x):
-        """x: N×in_channels×H×W → N×channels×H×W."""
+    def forward(self, x, run_segment=None):
+        """x: N×in_channels×H×W → N×channels×H×W. ``run_segment(fn, *args)`` runs each
+        branch and the concat + bottleneck (e.g. activation-checkpointed, see
+        BaseDecodeHead.run_segment); default: plain calls."""
+        run = run_segment or call
         outs = []
         if self.image_pool is not None:
-            outs.append(resize(self.image_pool(x), size=x.size()[2:], mode='bilinear',
-                               align_corners=self.align_corners))
+            outs.append(run(self.pooled_branch, x))
         if self.context_layer is not None:
-            outs.append(self.context_layer(x))
-        outs.extend(self.aspp_modules(x))
+            outs.append(run(self.context_layer, x))
+        outs.extend(run(branch, x) for branch in self.aspp_modules)
+        return run(self.fuse_branches, *outs)
+
+    def pooled_branch(self, x):
+        return resize(self.image_pool(x), size=x.size()[2:], mode='bilinear',
+                      align_corners=self.align_corners)
+
+    def fuse_branches(self, *outs):
         return self.bottleneck(torch.cat(outs, dim=1))
+
+
+def call(fn, *args):
+    return fn(*args)
