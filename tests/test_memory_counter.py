@@ -1,4 +1,5 @@
 """The CPU memory counter of tools/benchmark.py --memory on regions with known bytes."""
+import pytest
 import torch
 
 from mmseg.utils.memory_counter import PeakMemory, unique_tensor_bytes
@@ -38,3 +39,49 @@ def test_memory_freed_inside_counts_from_the_region_start():
 def test_unique_bytes_count_shared_storage_once():
     w = torch.zeros(10, 10)
     assert unique_tensor_bytes([w, w[0], w.t(), None, torch.zeros(5)]) == 400 + 20
+
+
+def load_benchmark():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / 'tools' / 'benchmark.py'
+    spec = importlib.util.spec_from_file_location('tools_benchmark', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_memory_splits_the_peak_and_answers_the_fit(capsys):
+    """One step per variant: the parts add up to the peak, low_memory needs less, and the
+    fit answer names the switches for a GPU between the two needs."""
+    from mmseg.apis.step_memory import GIB, predicted_gpu_gib
+    benchmark = load_benchmark()
+    args = ['--memory', '--encoder', 'mit_b0', '--size', '96', '--variants',
+            'default,low_memory', '--device', 'cpu']
+    results = benchmark.main(args)
+    default, low = results['default'], results['low_memory']
+    for r in (default, low):
+        assert r['peak'] == r['weights'] + r['optimizer_state'] + r['gradients'] + \
+            r['activations'] or r['activations'] == 0
+        # AdamW: two moments per gradient, plus a scalar step count per parameter
+        assert r['weights'] > 0
+        assert 0 <= r['optimizer_state'] - 2 * r['gradients'] <= 8 * 1000
+    assert low['activations'] < default['activations']
+    assert low['weights'] == default['weights'] and low['gradients'] == default['gradients']
+    between = (predicted_gpu_gib(default['peak']) + predicted_gpu_gib(low['peak'])) / 2
+    capsys.readouterr()
+    benchmark.main(args + ['--gpu-memory', f'{between:.6f}'])
+    out = capsys.readouterr().out
+    assert 'does not fit' in out and 'low_memory' in out.splitlines()[-1]
+    assert f"{default['peak'] / GIB:.2f}" in out
+
+
+def test_benchmark_memory_reads_a_config_and_refuses_unknown_variants(tmp_path):
+    from pathlib import Path
+    benchmark = load_benchmark()
+    config = Path(__file__).resolve().parents[1] / 'configs' / 'synthshift' / 'daformer.py'
+    results = benchmark.main(['--memory', '--config', str(config), '--variants', 'default',
+                              '--device', 'cpu'])
+    assert results['default']['peak'] > 0
+    with pytest.raises(SystemExit, match='unknown --variants'):
+        benchmark.main(['--memory', '--variants', 'low_mem'])

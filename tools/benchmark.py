@@ -188,12 +188,12 @@ def memory_report(args):
     method = next(iter(results.values()))['method']
     print(f'{what}, batch {cfg.data.samples_per_gpu}, {args.device}, '
           f"{'fp32' if args.amp is None else args.amp + ' autocast'}; memory: {method}")
-    print(f'{"variant":26s}{"weights":>9s}{"optim.":>8s}{"grads":>8s}{"activ.":>8s}'
+    print(f'{"variant":21s}{"weights":>9s}{"optim.":>8s}{"grads":>8s}{"activ.":>8s}'
           f'{"peak GiB":>10s}{"vs default":>12s}{"step s":>8s}{"GPU need":>10s}')
     default = results.get('default')
     for name, r in results.items():
         ratio = f"{r['peak'] / default['peak']:.0%}" if default else '-'
-        print(f"{name:26s}{r['weights'] / GIB:9.2f}{r['optimizer_state'] / GIB:8.2f}"
+        print(f"{name:21s}{r['weights'] / GIB:9.2f}{r['optimizer_state'] / GIB:8.2f}"
               f"{r['gradients'] / GIB:8.2f}{r['activations'] / GIB:8.2f}{r['peak'] / GIB:10.2f}"
               f"{ratio:>12s}{r['step_s']:8.1f}{predicted_gpu_gib(r['peak']):10.1f}")
     print(f'GPU need = peak x {CUDA_ALLOCATOR_OVERHEAD} (allocator) + {CUDA_CONTEXT_GIB} GiB '

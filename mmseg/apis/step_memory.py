@@ -27,11 +27,10 @@ GIB = 2**30
 # cfg.optimization of each variant the tool compares (each switch alone, then all).
 MEMORY_VARIANTS = OrderedDict([
     ('default', {}),
-    ('fused source backward', dict(fused_source_backward=True)),
-    ('checkpoint decode head', dict(activation_checkpointing=dict(decode_head=True))),
-    ('checkpoint MiT blocks', dict(activation_checkpointing=dict(
-        backbone_stages=(1, 2, 3, 4)))),
-    ('low_memory (all)', dict(low_memory=True)),
+    ('fused_backward', dict(fused_source_backward=True)),
+    ('checkpoint_head', dict(activation_checkpointing=dict(decode_head=True))),
+    ('checkpoint_backbone', dict(activation_checkpointing=dict(backbone_stages=(1, 2, 3, 4)))),
+    ('low_memory', dict(low_memory=True)),
 ])
 # A GPU needs more than the tensors' peak: the CUDA context and cuDNN/cuBLAS workspaces,
 # and the caching allocator's block rounding and fragmentation. Rule-of-thumb values,
