@@ -4,16 +4,6 @@
 # region impurity x prediction uncertainty (SPEC-more-uda.md §3.2), labels copied from the
 # target-train ground truth (oracle). The rounds follow the official 10k..18k of 40k
 # iterations, rescaled to the run (75, 90, 105, 120, 135 of 300).
-_base_ = ['daformer.py']
-uda = dict(type='RIPU', source_only=False, lambda_cr=0, lambda_nl=0, nl_threshold=0.05,
-           cr_region='boundary')
-active_selection = dict(
-    mode='RA',
-    ratio=0.022,
-    radius_k=1,
-    select_iters=[10000, 12000, 14000, 16000, 18000],
-    schedule_iters=40000,
-    select_scale=None,  # the 128x256 images as they are
-    label_source='oracle',
-    selection='ripu',
-    norm_classes=19)
+_base_ = ['daformer.py', '../_base_/active/ripu_ra.py']
+uda = dict(type='RIPU', source_only=False, lambda_cr=0, lambda_nl=0)
+active_selection = dict(select_scale=None)  # the 128x256 images as they are

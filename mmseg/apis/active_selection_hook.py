@@ -7,6 +7,7 @@ truth, and the UDA wrapper receives them as ``target_gt_semantic_seg``.
 """
 import copy
 import os.path as osp
+import shutil
 
 import numpy as np
 import torch
@@ -137,6 +138,8 @@ class ActiveSelectionHook(Hook):
             runner.logger.warning(f'Removed {path}, left by a selection round that was '
                                   'interrupted')
         published = self.store.rounds()
+        if runner.iter == 0 and published:
+            published = self.discard_earlier_run(runner, published)
         for meta in published:
             expected = self.iterations[meta['round'] - 1] if meta['round'] <= len(
                 self.iterations) else None
@@ -151,6 +154,32 @@ class ActiveSelectionHook(Hook):
         runner.logger.info(f'Active labels: {len(published)} round(s) in {self.store.root}, '
                            f'{len(in_use)} in use after iteration {runner.iter}; rounds after '
                            f'iterations {self.iterations}')
+        # Rounds due but not selected: the later rounds of an iteration whose first round
+        # stopped the run for human labels.
+        for round_index, iteration in enumerate(self.iterations, 1):
+            if iteration <= runner.iter and round_index > len(published):
+                self.select_round(runner, round_index, iteration)
+                published = self.store.rounds()
+                self.set_in_use(published)
+                if self.label_source == 'human':
+                    raise SystemExit(self.annotation_message(runner, round_index))
+
+    def discard_earlier_run(self, runner, published):
+        """A run from scratch in a folder whose store holds rounds of an earlier run: oracle
+        rounds are deleted (the run selects them again), human labels are never."""
+        human = [m['round'] for m in published if m['label_source'] == 'human']
+        if human:
+            raise ValueError(
+                f'{self.store.root} holds human-labelled rounds {human} of an earlier run, '
+                'but this run starts from scratch; resume it (--auto-resume) or use another '
+                'work_dir')
+        if get_dist_info()[0] == 0:
+            for meta in published:
+                shutil.rmtree(self.store.round_dir(meta['round']))
+        runner.logger.warning(f'Active labels: deleted the {len(published)} oracle round(s) '
+                              f'of an earlier run in {self.store.root} (this run starts from '
+                              'scratch)')
+        return []
 
     def set_in_use(self, metas):
         if get_dist_info()[0] == 0:
@@ -271,11 +300,14 @@ class ActiveSelectionHook(Hook):
         for hook in runner.hooks:
             if isinstance(hook, ResumableCheckpointHook):
                 hook.save(runner)
-        raise SystemExit(
-            f'Active labels: round {round_index} requests human labels. Export the request '
-            f'with `python tools/active_request.py {runner.work_dir}`, annotate, ingest with '
-            f'`python tools/active_ingest.py {runner.work_dir} LABEL_DIR`, then continue '
-            'with tools/train.py --auto-resume')
+        raise SystemExit(self.annotation_message(runner, round_index))
+
+    @staticmethod
+    def annotation_message(runner, round_index):
+        return (f'Active labels: round {round_index} requests human labels. Export the '
+                f'request with `python tools/active_request.py {runner.work_dir}`, annotate, '
+                f'ingest with `python tools/active_ingest.py {runner.work_dir} LABEL_DIR`, '
+                'then continue with tools/train.py --auto-resume')
 
 
 def build_active_selection_hook(cfg, dataset):

@@ -3,7 +3,7 @@
 # 2.2% of the target pixels in all, in 3x3 windows (RADIUS_K 1; SPEC-more-uda.md §3).
 # Trained with CE on the source and the labelled target pixels, source local consistency
 # at label boundaries and target negative learning; no teacher, no mixing.
-_base_ = ['dacs.py']
+_base_ = ['dacs.py', '../active/ripu_ra.py']
 uda = dict(
     type='RIPU',
     source_only=True,
@@ -11,17 +11,4 @@ uda = dict(
     lambda_nl=1.0,  # NEGATIVE_LOSS
     nl_threshold=0.05,  # NEGATIVE_THRESHOLD
     cr_region='boundary',  # the official code (the paper's formula: 'all')
-)
-active_selection = dict(
-    mode='RA',
-    ratio=0.022,
-    radius_k=1,
-    # SELECT_ITER of a STOP_ITER=40k run, rescaled when runner.max_iters differs.
-    select_iters=[10000, 12000, 14000, 16000, 18000],
-    schedule_iters=40000,
-    # Scored on the image resized to 1280x640, labelled at the original size.
-    select_scale=(1280, 640),
-    label_source='oracle',  # copy the target ground truth; 'human': request + ingest
-    selection='ripu',  # 'random': the random-region baseline with the same budget
-    norm_classes=19,  # log 19 also for Synthia's 16 classes, as the official code
 )
