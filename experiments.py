@@ -799,8 +799,8 @@ def synthshift_grid(seed=0, methods=SYNTHSHIFT_METHODS):
 MORE_UDA_EXP = 9
 MORE_UDA_METHODS = ('source_only', 'daformer', 'labelshift_cda', 'labelshift_cr')
 # RIPU (active DA): DAFormer + CE on actively labelled target pixels (not from the paper),
-# RA 2.2%, PA 40 px and random regions with RA's budget; from experiment 0's source model.
-RIPU_METHODS = ('ripu_ra', 'ripu_pa', 'random_ra')
+# RA 2.2%, random regions with RA's budget, PA 40 px; from experiment 0's source model.
+RIPU_METHODS = ('ripu_ra', 'random_ra', 'ripu_pa')
 MORE_UDA_METHODS += RIPU_METHODS
 # n_s of the label-shift estimate on SynthShift's 128x256 labels: 16 pixels (0.05%).
 SYNTHSHIFT_LABEL_SHIFT_MIN_PIXELS = 16
