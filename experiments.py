@@ -434,6 +434,7 @@ REPOSITORIES = {
     'hrda': dict(workers_per_gpu=1),
     'mic': dict(workers_per_gpu=1),
     'labelshift': dict(workers_per_gpu=4),
+    'ripu': dict(workers_per_gpu=4),
 }
 
 # Datasets: source, target, crop and the RCS minimum crop ratio (0.5 of a 512x512 crop,
@@ -505,6 +506,18 @@ LABEL_SHIFT_CDA = dict(uda='labelshift_cda', estimate_label_shift=0)
 LABEL_SHIFT_FROM_TEACHER = dict(estimate_label_shift=0, estimate_label_shift_weights='teacher')
 GTA2CS_FULL = dict(source='gta', target='cityscapes', crop='1280x720')
 SYN2CS_FULL = dict(source='synthia', target='cityscapes', crop='1280x760')
+
+
+# RIPU (Xie et al., CVPR 2022): the official full-image input (source 1280x720 / 1280x760,
+# target 1280x640, no crop, no flip), DeepLabV2-R101 with full ASPP, SGD 2.5e-4 (head
+# x10), poly 0.9, batch 2, 40k iterations (STOP_ITER), selection rounds at 10k..18k.
+GTA2CS_RIPU = dict(source='gta', target='cityscapes', crop='1280x640')
+SYN2CS_RIPU = dict(source='synthia', target='cityscapes', crop='1280x640')
+RIPU_DLV2 = dict(net('dlv2', 'r101v1c'), opt='sgd', lr=2.5e-4, pmult=True,
+                 schedule='poly09', batch_size=2)
+RIPU_PAPER = [dict(uda='ripu_ra'), dict(uda='ripu_pa')]
+# DAFormer / HRDA+MIC plus CE on the actively labelled target pixels (not from the paper).
+RIPU_DAFORMER = [dict(uda='ripu_ra_daformer'), dict(uda='ripu_pa_daformer')]
 
 
 def label_shift_cr(start):
@@ -713,6 +726,21 @@ def _more_uda_experiments():
               grid(GTAHR2CSHR, HRDA_NET, dict(gpu_model=GPU_24GB),
                    [dict(HRDA_UDA, **mic(64), **LABEL_SHIFT_FROM_TEACHER),
                     label_shift_cr(dict(HRDA_UDA, **mic(64)))], SEED0)),
+        # --- RIPU active domain adaptation (Xie et al., CVPR 2022): RA 2.2% / PA 40 px,
+        # oracle labels from the Cityscapes train ground truth ---
+        130: ('ripu', 'RIPU: region- (2.2%) and pixel-based (40 px) active DA, DeepLabV2-R101 '
+              '(full ASPP, full images), GTA->CS', grid(GTA2CS_RIPU, RIPU_DLV2, RIPU_PAPER,
+                                                        SEED0)),
+        131: ('ripu', 'RIPU: region- (2.2%) and pixel-based (40 px) active DA, DeepLabV2-R101 '
+              '(full ASPP, full images), Synthia->CS', grid(SYN2CS_RIPU, RIPU_DLV2,
+                                                            RIPU_PAPER, SEED0)),
+        132: ('ripu', 'RIPU selection on DAFormer (not from the paper): DAFormer + CE on the '
+              'RA 2.2% / PA 40 px labelled target pixels, GTA->CS',
+              grid(GTA2CS, DAFORMER_NET, DAFORMER_UDA, RIPU_DAFORMER, SEED0)),
+        133: ('ripu', 'RIPU selection on HRDA+MIC (not from the paper): MIC(HRDA) + CE on the '
+              'RA 2.2% / PA 40 px labelled target pixels, GTA->CS',
+              grid(GTAHR2CSHR, HRDA_NET, dict(gpu_model=GPU_24GB), HRDA_UDA, mic(64),
+                   RIPU_DAFORMER, SEED0)),
     }
     return experiments_of(specs)
 
@@ -778,6 +806,10 @@ def synthshift_grid(seed=0, methods=SYNTHSHIFT_METHODS):
 
 MORE_UDA_EXP = 9
 MORE_UDA_METHODS = ('source_only', 'daformer', 'labelshift_cda', 'labelshift_cr')
+# RIPU (active DA): DAFormer + CE on actively labelled target pixels (not from the paper),
+# RA 2.2%, random regions with RA's budget, PA 40 px; from experiment 0's source model.
+RIPU_METHODS = ('ripu_ra', 'random_ra', 'ripu_pa')
+MORE_UDA_METHODS += RIPU_METHODS
 # n_s of the label-shift estimate on SynthShift's 128x256 labels: 16 pixels (0.05%).
 SYNTHSHIFT_LABEL_SHIFT_MIN_PIXELS = 16
 LABEL_SHIFT_FILE = 'label_shift.json'
@@ -802,6 +834,8 @@ def more_uda_config(run, seed=None):
             cfg['estimate_label_shift'] = dict(min_pixels=SYNTHSHIFT_LABEL_SHIFT_MIN_PIXELS,
                                                weights='teacher')
         return cfg
+    if run.method in RIPU_METHODS:
+        return ripu_synthshift_config(run.method, seed)
     pretrain = synthshift_config(SynthShiftRun('pretrain', seed))
     cfg = {'_base_': [f'synthshift/{run.method}.py'], 'exp': MORE_UDA_EXP, 'seed': seed,
            'model': {'pretrained': None}, 'method': run.method,
@@ -815,6 +849,16 @@ def more_uda_config(run, seed=None):
         cfg['load_from'] = osp.join(aligned, 'latest.pth')
         cfg['uda'] = {'label_shift': {'file': osp.join(aligned, LABEL_SHIFT_FILE)}}
     return cfg
+
+
+def ripu_synthshift_config(method, seed):
+    """An experiment-9 RIPU row: ``configs/synthshift/<method>.py`` (DAFormer + labelled
+    target pixels) from experiment 0's source model, like the DAFormer row."""
+    pretrain = synthshift_config(SynthShiftRun('pretrain', seed))
+    return {'_base_': [f'synthshift/{method}.py'], 'exp': MORE_UDA_EXP, 'seed': seed,
+            'model': {'pretrained': None}, 'method': method,
+            'load_from': osp.join('work_dirs', '0', pretrain['name'], 'latest.pth'),
+            'name': f'synthshift_{method}_mitb0_s{seed}'}
 
 
 def more_uda_grid(seed=0):
@@ -835,7 +879,8 @@ EXPERIMENTS = {
     MORE_UDA_EXP: Experiment(
         'SynthShift (embedded, CPU, ~10 min, float32), further UDA systems: label shift '
         '(Liu et al. 2022) - class-conditional alignment, + Classifier Rectification, + '
-        'Inference Adjustment; DAFormer + IA; from the experiment-0 source model',
+        'Inference Adjustment; DAFormer + IA; RIPU active DA (RA 2.2%, PA 40 px, random '
+        'regions); from the experiment-0 source model',
         more_uda_grid()),
     **PAPER_EXPERIMENTS,
     **MORE_UDA_EXPERIMENTS,

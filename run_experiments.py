@@ -220,6 +220,9 @@ SYNTHSHIFT_GENERATOR = osp.join('tools', 'convert_datasets', 'synthshift.py')
 METHOD_LABELS = {'source_only': 'source-only', 'dacs': 'DACS', 'daformer': 'DAFormer',
                  'hrda': 'HRDA', 'mic': 'MIC', 'labelshift_cda': 'alignment',
                  'labelshift_cr': 'alignment+CR'}
+# RIPU rows of experiment 9 (DAFormer + actively labelled target pixels).
+METHOD_LABELS.update(ripu_ra='DAFormer+RIPU RA 2.2%', ripu_pa='DAFormer+RIPU PA 40px',
+                     random_ra='DAFormer+random RA 2.2%')
 SYNTHSHIFT_EXPERIMENT_IDS = (0, 9)
 
 

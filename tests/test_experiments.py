@@ -344,3 +344,40 @@ def test_synthshift_configs_build(method):
     assert type(model.get_model().backbone).__name__ == 'mit_b0'
     assert model.source_only == (method in ('pretrain', 'source_only'))
     assert (model.mic is not None) == (method == 'mic')
+
+
+@pytest.mark.parametrize('exp_id', [130, 131, 132, 133])
+def test_ripu_experiment_configs(exp_id, tmp_path):
+    """RIPU IDs: RA 2.2% and PA 40 px rows with the official selection; DeepLabV2 (full
+    ASPP) on the full-image 1280x640 target bases for the paper, DACS underneath for
+    DAFormer / HRDA+MIC (not from the paper)."""
+    from mmcv import Config
+    cfgs = generate_experiment_cfgs(exp_id)
+    assert len(cfgs) == 2
+    for cfg, mode in zip(cfgs, ('RA', 'PA')):
+        path = tmp_path / f"{cfg['name']}.py"
+        run_experiments.write_config(cfg, str(path))
+        text = path.read_text().replace("'_base_/", f"'{REPO_ROOT}/configs/_base_/")
+        path.write_text(text)
+        merged = Config.fromfile(str(path))
+        selection = merged.active_selection
+        assert merged.uda.type == 'RIPU' and selection.mode == mode
+        assert selection.select_iters == [10000, 12000, 14000, 16000, 18000]
+        assert selection.schedule_iters == 40000 and selection.select_scale == (1280, 640)
+        assert selection.ratio == 0.022 and (mode == 'RA' or selection.pixels == 40)
+        assert selection.radius_k == (1 if mode == 'RA' else 32)
+        if exp_id in (130, 131):
+            assert merged.uda.source_only and merged.uda.lambda_cr == 0.1
+            assert merged.uda.lambda_nl == 1.0 and merged.uda.nl_threshold == 0.05
+            assert merged.model.decode_head.type == 'DLV2Head'
+            assert merged.optimizer.type == 'SGD' and merged.optimizer.lr == 2.5e-4
+            assert merged.runner.max_iters == 40000 and merged.data.samples_per_gpu == 2
+            target = merged.data.train.target.pipeline
+            assert [t['type'] for t in target] == [
+                'LoadImageFromFile', 'LoadAnnotations', 'Resize', 'Normalize',
+                'DefaultFormatBundle', 'Collect']
+            assert target[2]['img_scale'] == (1280, 640)
+        else:
+            assert not merged.uda.source_only and merged.uda.lambda_cr == 0
+            assert merged.uda.alpha == 0.999 and merged.uda.imnet_feature_dist_lambda > 0
+            assert (merged.uda.mask_mode is not None) == (exp_id == 133)

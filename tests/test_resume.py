@@ -365,3 +365,52 @@ def test_cond_advseg_resume_restores_the_discriminator_optimizer(configs):
     assert_same_weights(straight / 'iter_6.pth', resumed / 'iter_6.pth')
     logs = train_log(resumed)
     assert logs == train_log(straight) and 'D.loss_d' in logs[-1]
+
+
+# RIPU (the paper's method: no teacher, L_cr and L_nl) with oracle region selection after
+# iterations 2 and 4 on the 2 target images.
+RIPU = """
+uda = dict(_delete_=True, type='RIPU', source_only=True, lambda_cr=0.1, lambda_nl=1.0,
+           nl_threshold=0.05, cr_region='boundary')
+active_selection = dict(mode='RA', ratio=0.022, radius_k=1, select_iters=[2, 4],
+                        schedule_iters=None, select_scale=None, label_source='oracle',
+                        selection='ripu')
+"""
+
+
+def store_content(work_dir):
+    """{relative path: bytes} of the run's active label store."""
+    root = work_dir / 'active_labels'
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob('*'))
+            if p.is_file()}
+
+
+def test_ripu_resume_in_the_middle_of_the_selection_schedule(configs):
+    """Interrupted after iteration 4 (round 2 already published), resumed from iter_3.pth:
+    round 2 is kept, not selected again, iteration 4 is retrained on round 1's labels only,
+    and labels, store and weights equal the uninterrupted run's."""
+    config = configs['dir'] / 'tiny_ripu.py'
+    config.write_text(configs['dacs'].read_text() + RIPU)
+    straight, resumed = configs['dir'] / 'ripu_straight', configs['dir'] / 'ripu_resumed'
+    train(config, straight, '--no-validate')
+    train_until_interrupted(config, resumed, 4, '--no-validate')
+    assert sorted(p.name for p in (resumed / 'active_labels').glob('round_*')) == [
+        'round_1', 'round_2']
+    train(config, resumed, '--no-validate', '--resume-from', resumed / 'iter_3.pth')
+    log = sorted(resumed.glob('*.log'))[-1].read_text()
+    assert '1 in use after iteration 3' in log
+    assert 'round 2 is already in the store (resumed run); not selected again' in log
+    assert store_content(straight) == store_content(resumed)
+    meta = json.loads((straight / 'active_labels' / 'round_2' / 'meta.json').read_text())
+    assert meta['iteration'] == 4 and meta['regions'] == 2 * 11  # ⌈64·128·0.022/2/9⌉ each
+    assert_same_weights(straight / 'iter_6.pth', resumed / 'iter_6.pth')
+    interrupted, logs = train_logs(resumed)
+    assert [e['iter'] for e in interrupted] == [1, 2, 3, 4]
+    assert [e['iter'] for e in logs] == [4, 5, 6]
+    assert interrupted[3] == logs[0]  # iteration 4 again on round 1's labels only
+    logs = interrupted[:3] + logs
+    assert logs == train_log(straight)
+    assert 'trg.loss_ce' not in logs[0] and 'trg.loss_ce' in logs[2]  # labels from round 1
+    assert 'src.loss_cr' in logs[-1] and 'trg.loss_nl' in logs[-1]
+    assert logs[1]['active.labelled_pct'] < logs[3]['active.labelled_pct'] == pytest.approx(
+        logs[-1]['active.labelled_pct'])

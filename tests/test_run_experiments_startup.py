@@ -94,10 +94,10 @@ def test_exp0_startup_test_end_to_end(tmp_path):
 
 
 def test_exp9_startup_test_end_to_end(tmp_path):
-    """Experiment 9 (label shift on SynthShift) as CI runs it: the experiment-0 source model
-    trained (no earlier run to reuse), DAFormer and the alignment with their label-shift
-    estimates and IA evaluations, CR from the alignment run, and the summary with the
-    estimated and true priors."""
+    """Experiment 9 (label shift and RIPU on SynthShift) as CI runs it: the experiment-0
+    source model trained (no earlier run to reuse), DAFormer and the alignment with their
+    label-shift estimates and IA evaluations, CR from the alignment run, the RIPU rows with
+    their selection rounds, and the summary with the estimated and true priors."""
     repo = linked_repository(tmp_path / 'repo')
     env = dict(os.environ, OMP_NUM_THREADS='2',
                PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
@@ -126,3 +126,14 @@ def test_exp9_startup_test_end_to_end(tmp_path):
                    'alignment+CR'):
         assert f'| {method} |' in summary, summary
     assert 'P_t true (target-train labels)' in summary and 'L1 to true P_t' in summary
+    # RIPU rows: all 5 rounds after iteration 1 of 2 (rescaled), oracle labels trained on.
+    for name in ('ripu_ra', 'ripu_pa', 'random_ra'):
+        run_dir = exp_dir / f'synthshift_{name}_mitb0_s0'
+        rounds = sorted((run_dir / 'active_labels').glob('round_*/meta.json'))
+        assert len(rounds) == 5, name
+        assert all(json.loads(p.read_text())['iteration'] == 1 for p in rounds)
+        log = next(run_dir.glob('*.log')).read_text()
+        assert 'Loaded the weights of work_dirs/0/synthshift_pretrain_mitb0_s0/' in log
+        assert 'trg.decode.loss_seg' in log and 'active.labelled_pct' in log
+    for method in ('DAFormer+RIPU RA 2.2%', 'DAFormer+RIPU PA 40px', 'DAFormer+random RA 2.2%'):
+        assert f'| {method} |' in summary, summary

@@ -27,6 +27,7 @@ from mmcv.runner import get_dist_info
 
 from mmseg import __version__
 from mmseg.apis import init_random_seed, set_random_seed, train_segmentor
+from mmseg.apis.active_selection_hook import configure_active_labels
 from mmseg.apis.parallel import init_distributed
 from mmseg.apis.resume import check_weights_match, select_start_checkpoint
 from mmseg.datasets import build_dataset
@@ -111,6 +112,7 @@ def load_config(args):
         cfg.auto_resume = True
     cfg.gpu_ids = [args.gpu_id]
     add_uda_train_cfg(cfg)
+    configure_active_labels(cfg)
     return cfg
 
 

@@ -179,6 +179,10 @@ def train_segmentor(model, dataset, cfg, distributed=False, validate=False, time
         # logging of the iteration consumed.
         runner.register_hook(build_checkpoint_hook(cfg.checkpoint_config, data_loaders[0]),
                              priority='LOWEST')
+    if cfg.get('active_selection') is not None:
+        # Imported here: only active domain adaptation (RIPU) needs the selection code.
+        from mmseg.apis.active_selection_hook import build_active_selection_hook
+        runner.register_hook(build_active_selection_hook(cfg, datasets[0]), priority='NORMAL')
     runner.timestamp = timestamp
 
     if validate and cfg.get('evaluation', {}) is None:

@@ -8,6 +8,7 @@ import torch
 from mmcv.parallel import DataContainer as DC
 
 from .builder import DATASETS
+from .pipelines.active_annotations import LoadActiveAnnotations
 from .pipelines.transforms import as_scale, random_crop_bbox
 
 
@@ -76,7 +77,9 @@ class UDADataset:
     Items:
         dict: the source sample's keys (``img``, ``img_metas``, ``gt_semantic_seg``) plus
         ``target_img``, ``target_img_metas`` and, when the target provides it,
-        ``valid_pseudo_mask``.
+        ``valid_pseudo_mask``; ``target_gt_semantic_seg`` only when the target pipeline
+        loads active labels (``LoadActiveAnnotations``, RIPU), never the target's ground
+        truth.
     """
 
     def __init__(self, source, target, cfg):
@@ -86,6 +89,8 @@ class UDADataset:
         self.ignore_index = target.ignore_index
         self.CLASSES = target.CLASSES
         self.PALETTE = target.PALETTE
+        self.target_active_labels = any(isinstance(t, LoadActiveAnnotations) for t in
+                                        getattr(target.pipeline, 'transforms', []))
         sync_crop_size = cfg.get('sync_crop_size')
         self.sync_crop_size = None if sync_crop_size is None else as_scale(sync_crop_size)
 
@@ -189,11 +194,12 @@ class UDADataset:
                 sample[key] = cropped
         return s1, s2
 
-    @staticmethod
-    def _merge(s1, s2):
+    def _merge(self, s1, s2):
         out = {**s1, 'target_img_metas': s2['img_metas'], 'target_img': s2['img']}
         if 'valid_pseudo_mask' in s2:
             out['valid_pseudo_mask'] = s2['valid_pseudo_mask']
+        if self.target_active_labels:
+            out['target_gt_semantic_seg'] = s2['gt_semantic_seg']
         return out
 
     def _class_pixels(self, sample, c):

@@ -1,3 +1,4 @@
+from .active_annotations import LoadActiveAnnotations
 from .compose import Compose
 from .formatting import (Collect, DefaultFormatBundle, ImageToTensor, ToDataContainer,
                          ToTensor, Transpose, to_tensor)
@@ -10,5 +11,5 @@ __all__ = [
     'Compose', 'to_tensor', 'ToTensor', 'ImageToTensor', 'ToDataContainer', 'Transpose',
     'Collect', 'DefaultFormatBundle', 'LoadAnnotations', 'LoadImageFromFile',
     'MultiScaleFlipAug', 'Resize', 'RandomFlip', 'Pad', 'RandomCrop', 'Normalize',
-    'PhotoMetricDistortion', 'random_crop_bbox'
+    'PhotoMetricDistortion', 'random_crop_bbox', 'LoadActiveAnnotations'
 ]

@@ -5,7 +5,8 @@ from .ema_teacher import EMATeacher
 from .label_shift_cr import LabelShiftCR
 from .masking_consistency_module import MaskingConsistencyModule
 from .minent import MinEnt
+from .ripu import RIPU
 from .uda_decorator import UDADecorator
 
 __all__ = ['AdvSeg', 'CondAdvSeg', 'DACS', 'EMATeacher', 'LabelShiftCR',
-           'MaskingConsistencyModule', 'MinEnt', 'UDADecorator']
+           'MaskingConsistencyModule', 'MinEnt', 'RIPU', 'UDADecorator']

@@ -1,0 +1,25 @@
+# UDA from GTA (1280x720) to Cityscapes (1280x640) on full images, no crop, no flip: the
+# training input of the official RIPU code (SPEC-more-uda.md §3.2 step 5).
+img_norm_cfg = dict(
+    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+_base_ = ['uda_gta_to_cityscapes_512x512.py']
+gta_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', img_scale=(1280, 720)),
+    dict(type='Normalize', **img_norm_cfg),
+    dict(type='DefaultFormatBundle'),
+    dict(type='Collect', keys=['img', 'gt_semantic_seg']),
+]
+cityscapes_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', img_scale=(1280, 640)),
+    dict(type='Normalize', **img_norm_cfg),
+    dict(type='DefaultFormatBundle'),
+    dict(type='Collect', keys=['img', 'gt_semantic_seg']),
+]
+data = dict(
+    train=dict(
+        source=dict(pipeline=gta_train_pipeline),
+        target=dict(pipeline=cityscapes_train_pipeline)))
