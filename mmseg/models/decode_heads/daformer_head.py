@@ -42,7 +42,11 @@ class DAFormerHead(BaseDecodeHead):
             self.embed_layers[str(i)] = build_layer(in_channels, embed_dim, **cfg)
         self.fuse_layer = build_layer(sum(embed_dims), self.channels, **fusion_cfg)
 
+    def forward_feat(self, inputs):
+        """The fused pre-classifier feature N×channels×H_0×W_0 (stride 4)."""
+        embedded = embed_levels(self.embed_layers, inputs, self.in_index, self.align_corners)
+        return self.fuse_layer(torch.cat(embedded, dim=1))
+
     def forward(self, inputs):
         """inputs: 4 maps N×C_i×H_i×W_i → logits N×num_classes×H_0×W_0 (stride 4)."""
-        embedded = embed_levels(self.embed_layers, inputs, self.in_index, self.align_corners)
-        return self.cls_seg(self.fuse_layer(torch.cat(embedded, dim=1)))
+        return self.cls_seg(self.forward_feat(inputs))

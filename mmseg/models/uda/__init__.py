@@ -1,5 +1,6 @@
 from .advseg import AdvSeg
 from .cond_advseg import CondAdvSeg
+from .cpsl import CPSL
 from .dacs import DACS
 from .ema_teacher import EMATeacher
 from .label_shift_cr import LabelShiftCR
@@ -7,5 +8,5 @@ from .masking_consistency_module import MaskingConsistencyModule
 from .minent import MinEnt
 from .uda_decorator import UDADecorator
 
-__all__ = ['AdvSeg', 'CondAdvSeg', 'DACS', 'EMATeacher', 'LabelShiftCR',
+__all__ = ['AdvSeg', 'CondAdvSeg', 'CPSL', 'DACS', 'EMATeacher', 'LabelShiftCR',
            'MaskingConsistencyModule', 'MinEnt', 'UDADecorator']
