@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmseg.models.uda.cpsl import (balanced_sample_counts, class_shares, ema_prior,
+from mmseg.models.uda.cpsl import (balanced_sample_counts, class_shares, cutmix, ema_prior,
+                                   image_class_means,
                                    queue_contrastive_loss, rectified_label, sample_positions,
                                    sinkhorn_knopp, symmetric_ce)
 from mmseg.models.uda.pixel_queue import PixelQueue
@@ -132,3 +133,40 @@ def test_sampled_geometry_stays_inside_the_resized_image():
         g = sample_weak_geometry((128, 256), (128, 128), (1.0, 1.5))
         assert 1.0 <= g.scale <= 1.5
         assert g.top + 128 <= int(128 * g.scale) and g.left + 128 <= int(256 * g.scale)
+
+
+def test_cutmix_pastes_the_same_box_into_image_and_label():
+    np.random.seed(3)
+    weak, src = torch.zeros(1, 3, 16, 16), torch.ones(1, 3, 16, 16)
+    label = torch.zeros(1, 4, 4, dtype=torch.long)
+    src_label = torch.full((1, 1, 16, 16), 7)
+    img, mixed = cutmix(weak, label, src, src_label, area=0.25)
+    box = img[0, 0] == 1
+    assert 0 < box.float().mean() <= 0.25
+    rows, cols = torch.nonzero(box.any(1)).flatten(), torch.nonzero(box.any(0)).flatten()
+    assert box.sum() == len(rows) * len(cols)  # one rectangle
+    # The label box is the image box at ŷ's stride 4.
+    expected = torch.zeros(4, 4, dtype=torch.bool)
+    expected[rows[0] // 4:(rows[-1] + 1) // 4, cols[0] // 4:(cols[-1] + 1) // 4] = True
+    assert expected.any() and torch.equal(mixed[0] == 7, expected)
+    with pytest.raises(ValueError, match='weak_view.crop_size'):
+        cutmix(weak, label, torch.ones(1, 3, 8, 8), src_label)
+
+
+def test_prototypes_of_a_two_class_map_are_the_normalised_class_means():
+    from mmseg.apis.cpsl_prepare import finish_prototypes, prior_from_counts
+    pred = torch.tensor([[0, 0, 1, 1]] * 4)
+    feat = torch.zeros(2, 4, 4)
+    feat[:, :, :2] = torch.tensor([3., 4.]).view(2, 1, 1)  # class 0: (3, 4)
+    feat[0, :, 2:] = torch.tensor([1., -1, 1, -1]).view(4, 1)  # class 1: channel 0 mean 0
+    feat[1, :, 2:] = 2.0  # class 1: mean (0, 2)
+    means, present = image_class_means(feat, pred, 3, min_pixels=5)
+    assert present.tolist() == [True, True, False]
+    protos, missing = finish_prototypes(means.double() * present.unsqueeze(1),
+                                        present.double())
+    assert torch.allclose(protos[0], torch.tensor([0.6, 0.8], dtype=torch.float64))
+    assert torch.allclose(protos[1], torch.tensor([0., 1.], dtype=torch.float64))
+    assert missing == [2] and protos[2].norm().item() == pytest.approx(1)
+    prior = prior_from_counts(torch.tensor([8., 8., 0.]))
+    assert prior[2] > 0 and prior.sum().item() == pytest.approx(1)
+    assert prior[0].item() == pytest.approx(0.5, abs=1e-4)

@@ -99,6 +99,17 @@ def sample_positions(label, num_samples, num_classes, balanced):
     return torch.cat(chosen)
 
 
+def image_class_means(feat, pred, num_classes, min_pixels=10):
+    """Per class, the mean feature of one image's pixels predicted as that class
+    (prototype initialisation, pre-computation (c); classes with fewer than
+    ``min_pixels`` pixels are left out). feat: D×h×w, pred: h×w → (K×D means, K bool)."""
+    flat_feat = feat.flatten(1).t()
+    one_hot = F.one_hot(pred.flatten(), num_classes).to(flat_feat.dtype)
+    counts = one_hot.sum(0)
+    means = one_hot.t() @ flat_feat / counts.clamp(min=1).unsqueeze(1)
+    return means, counts >= min_pixels
+
+
 def symmetric_ce(logits, label, alpha, beta):
     """α·CE + β·RCE (step 5). RCE = −Σ_k p_k·log(clamp(onehot_k, 1e-4)) over labelled
     pixels, p = clamp(softmax, 1e-7). logits: N×K×h×w, label: N×h×w (255 ignored)."""
@@ -142,6 +153,26 @@ def cutmix_box(height, width, area=0.5):
             int(np.clip(cx - cw // 2, 0, width)), int(np.clip(cx + cw // 2, 0, width)))
 
 
+def cutmix(weak_img, label, src_img, src_label, area=0.5):
+    """Step 2: paste one random source box (``area`` of the view, shared by the batch) into
+    the weak images and the source labels into ŷ at ŷ's stride.
+
+    weak_img, src_img: N×3×H×W; label: N×h×w; src_label: N×1×H×W → (images, labels)."""
+    if src_img.shape[2:] != weak_img.shape[2:]:
+        raise ValueError(f'CPSL: CutMix needs source crops of the weak view size '
+                         f'{tuple(weak_img.shape[2:])} (weak_view.crop_size), got '
+                         f'{tuple(src_img.shape[2:])}')
+    stride = weak_img.shape[2] // label.shape[1]
+    y1, y2, x1, x2 = cutmix_box(weak_img.shape[2], weak_img.shape[3], area)
+    weak_img = weak_img.clone()
+    weak_img[:, :, y1:y2, x1:x2] = src_img[:, :, y1:y2, x1:x2]
+    src_small = F.interpolate(src_label.float(), size=label.shape[1:], mode='nearest')
+    label = label.clone()
+    sy1, sy2, sx1, sx2 = y1 // stride, y2 // stride, x1 // stride, x2 // stride
+    label[:, sy1:sy2, sx1:sx2] = src_small[:, 0, sy1:sy2, sx1:sx2].long()
+    return weak_img, label
+
+
 def pixel_vectors(maps):
     """N×C×h×w → N×(h·w)×C."""
     return maps.flatten(2).transpose(1, 2)
@@ -168,6 +199,9 @@ class CPSL(UDADecorator):
                  weak_view=None, color_jitter_strength=0.4, color_jitter_probability=0.2,
                  blur=True, max_iters=None, train_cfg=None, test_cfg=None, init_cfg=None):
         super().__init__(model, max_iters, train_cfg, test_cfg, init_cfg)
+        if not prepare_dir:
+            raise ValueError('CPSL: uda.prepare_dir is not set; give the folder that '
+                             'tools/cpsl_prepare.py wrote from the warm-up model')
         if prior not in ('fixed', 'ema'):
             raise ValueError(f"CPSL: prior must be 'fixed' or 'ema', got {prior!r}")
         if weak_view is None or 'crop_size' not in weak_view or 'ratio_range' not in weak_view:
@@ -282,23 +316,6 @@ class CPSL(UDADecorator):
                 self.feat_queue.labels, self.tau)
         return loss / feats.shape[0]
 
-    def cutmix(self, weak_img, label, src_img, src_label):
-        """Step 2: paste a source box (``cutmix_area`` of the view) into the weak images and
-        the source labels into ŷ (at ŷ's stride); the box is shared by the batch."""
-        if src_img.shape[2:] != weak_img.shape[2:]:
-            raise ValueError(f'CPSL: CutMix needs source crops of the weak view size '
-                             f'{tuple(weak_img.shape[2:])} (weak_view.crop_size), got '
-                             f'{tuple(src_img.shape[2:])}')
-        stride = weak_img.shape[2] // label.shape[1]
-        y1, y2, x1, x2 = cutmix_box(weak_img.shape[2], weak_img.shape[3], self.cutmix_area)
-        weak_img = weak_img.clone()
-        weak_img[:, :, y1:y2, x1:x2] = src_img[:, :, y1:y2, x1:x2]
-        src_small = F.interpolate(src_label.float(), size=label.shape[1:], mode='nearest')
-        label = label.clone()
-        sy1, sy2, sx1, sx2 = y1 // stride, y2 // stride, x1 // stride, x2 // stride
-        label[:, sy1:sy2, sx1:sx2] = src_small[:, 0, sy1:sy2, sx1:sx2].long()
-        return weak_img, label
-
     def forward_train(self, img, img_metas, gt_semantic_seg, target_img, target_img_metas,
                       rare_class=None, valid_pseudo_mask=None):
         """img: N×3×H×W source crops, gt_semantic_seg N×1×H×W; target_img: N×3×H_f×W_f full
@@ -327,7 +344,7 @@ class CPSL(UDADecorator):
             loss_sl = self.self_labeling(feat_e, logits_e, label_full)
             log_vars.update(self._backward({'loss_sl': self.lambda_sl * loss_sl}, 'trg'))
         mixed = self.cutmix_p > 0 and np.random.rand() < self.cutmix_p
-        student_img, student_label = (self.cutmix(weak_img, label, img, gt_semantic_seg)
+        student_img, student_label = (cutmix(weak_img, label, img, gt_semantic_seg, self.cutmix_area)
                                       if mixed else (weak_img, label))
         with self.autocast():  # step 5
             feat_s, logits_s = self.features_and_logits(student, student_img)

@@ -9,9 +9,10 @@ class PixelQueue(nn.Module):
     """``length`` vectors of ``dim`` channels, newest first (the official layout), each with
     an integer label (255: none).
 
-    ``count`` (how many pushes have filled it, capped at ``length``) is a host integer kept
-    in the state dict as extra state, so :attr:`full` needs no device sync; like the
-    official code the queue takes part only once it is full.
+    ``count`` (how many vectors have been pushed, capped at ``length``) is a host integer,
+    so :attr:`full` needs no device sync; its copy in the ``filled`` buffer goes into
+    checkpoints and sets it again on loading. Like the official code, the queue takes part
+    only once it is full.
     """
 
     def __init__(self, length, dim):
@@ -21,6 +22,7 @@ class PixelQueue(nn.Module):
         self.length = length
         self.register_buffer('items', torch.zeros(length, dim))
         self.register_buffer('labels', torch.full((length,), 255, dtype=torch.long))
+        self.register_buffer('filled', torch.zeros((), dtype=torch.long))
         self.count = 0
 
     @property
@@ -38,9 +40,8 @@ class PixelQueue(nn.Module):
         self.items.copy_(torch.cat([vectors.to(self.items.dtype), self.items[:self.length - m]]))
         self.labels.copy_(torch.cat([labels.long(), self.labels[:self.length - m]]))
         self.count = min(self.count + m, self.length)
+        self.filled.fill_(self.count)
 
-    def get_extra_state(self):
-        return torch.tensor(self.count)
-
-    def set_extra_state(self, state):
-        self.count = int(state)
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self.count = int(self.filled)
