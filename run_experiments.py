@@ -218,7 +218,7 @@ SYNTHSHIFT_DATA = osp.join('data', 'synthshift')
 SYNTHSHIFT_GENERATOR = osp.join('tools', 'convert_datasets', 'synthshift.py')
 METHOD_LABELS = {'source_only': 'source-only', 'dacs': 'DACS', 'daformer': 'DAFormer',
                  'hrda': 'HRDA', 'mic': 'MIC', 'labelshift_cda': 'alignment',
-                 'labelshift_cr': 'alignment+CR'}
+                 'labelshift_cr': 'alignment+CR', 'advseg': 'AdvSeg', 'cpsl': 'CPSL'}
 SYNTHSHIFT_EXPERIMENT_IDS = (0, 9)
 
 
@@ -297,6 +297,17 @@ def estimate_label_shift(run):
                    osp.join(run.work_dir, 'latest.pth'), '--out', label_shift_file(run),
                    '--min-pixels', str(run.cfg['estimate_label_shift']['min_pixels'])],
              'label-shift estimate')
+
+
+def cpsl_prepare(run):
+    """``<work dir>/cpsl_prepare`` (tools/cpsl_prepare.py: P_ST, class prior, prototypes)
+    from ``run``'s checkpoint, for the CPSL run that starts from it; output in its
+    console.log."""
+    from experiments import CPSL_PREPARE_DIR
+    config = osp.join(run.work_dir, osp.basename(run.config_path))
+    run_tool(run, [osp.join('tools', 'cpsl_prepare.py'), config,
+                   osp.join(run.work_dir, 'latest.pth'), '--out',
+                   osp.join(run.work_dir, CPSL_PREPARE_DIR)], 'CPSL prepare step')
 
 
 def run_tool(run, args, what):
@@ -495,6 +506,8 @@ def main(argv=None):
             export_hrda_init(run)
         if 'estimate_label_shift' in run.cfg:
             estimate_label_shift(run)
+        if 'cpsl_prepare' in run.cfg:
+            cpsl_prepare(run)
     if args.exp is not None and not args.dry_run:
         print(summarize(args.exp, runs, args.seed), flush=True)
 

@@ -22,7 +22,7 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='the warm-up checkpoint')
     parser.add_argument('--out', required=True, help='the folder to write')
     parser.add_argument('--min-pixels', type=int, default=10,
-                        help='a class enters an image\\'s prototype mean with at least this '
+                        help='a class enters the prototype mean of an image with at least this '
                              'many predicted pixels (default 10, official)')
     parser.add_argument('--device', default=None, help="'cpu' or 'cuda' (default: cuda "
                                                        'when available)')

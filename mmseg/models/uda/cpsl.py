@@ -221,7 +221,7 @@ class CPSL(UDADecorator):
         self.lambda_sl, self.lambda_cons, self.lambda_con = lambda_sl, lambda_cons, lambda_con
         self.rce_alpha, self.rce_beta = rce
         self.cutmix_p, self.cutmix_area = cutmix_p, cutmix_area
-        self.weak_view = dict(flip_prob=0.5, **weak_view)
+        self.weak_view = {'flip_prob': 0.5, **weak_view}
         self.alpha = alpha
         self.strong_transform = StrongTransform(color_jitter_strength,
                                                 color_jitter_probability, blur)
