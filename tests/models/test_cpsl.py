@@ -170,3 +170,44 @@ def test_prototypes_of_a_two_class_map_are_the_normalised_class_means():
     prior = prior_from_counts(torch.tensor([8., 8., 0.]))
     assert prior[2] > 0 and prior.sum().item() == pytest.approx(1)
     assert prior[0].item() == pytest.approx(0.5, abs=1e-4)
+
+
+def test_dlv2_proj_head_feature_and_logits():
+    from mmseg.models.decode_heads import DLV2ProjHead
+    head = DLV2ProjHead(in_channels=64, channels=32, num_classes=5, dilations=(1, 2))
+    head.eval()
+    x = [torch.randn(2, 64, 6, 6)]
+    feat = head.forward_feat(x)
+    assert feat.shape == (2, 32, 6, 6)
+    assert torch.allclose(head(x), head.conv_seg(feat), atol=1e-6)  # dropout off in eval
+
+
+def test_ema_teacher_copies_the_student_buffers_only_when_asked():
+    from mmseg.models.uda.ema_teacher import copy_buffer_values
+    student, teacher = torch.nn.BatchNorm2d(3), torch.nn.BatchNorm2d(3)
+    student.running_mean.fill_(2.0)
+    copy_buffer_values(teacher, student)
+    assert torch.equal(teacher.running_mean, student.running_mean)
+
+
+def test_prepare_folder_errors_name_the_file(tmp_path):
+    from mmseg.utils.cpsl_prepare_files import (CPSLPrepareError, load_soft_labels,
+                                                read_prepare_dir, write_prepare_record,
+                                                write_soft_label)
+    with pytest.raises(FileNotFoundError, match='class_prior.json.*cpsl_prepare.py'):
+        read_prepare_dir(str(tmp_path), 3, 4)
+    write_prepare_record(str(tmp_path), torch.tensor([0.5, 0.25, 0.25]), torch.zeros(3, 4),
+                         {'num_images': 1})
+    prior, protos, _ = read_prepare_dir(str(tmp_path), 3, 4)
+    assert torch.allclose(prior, torch.tensor([0.5, 0.25, 0.25])) and protos.shape == (3, 4)
+    with pytest.raises(CPSLPrepareError, match='prototypes.pth.*another architecture'):
+        read_prepare_dir(str(tmp_path), 3, 8)
+    with pytest.raises(CPSLPrepareError, match='class_prior.json.*4 non-negative'):
+        read_prepare_dir(str(tmp_path), 4, 4)
+    write_soft_label(str(tmp_path / 'soft_labels' / 'a' / 'x.npy'), torch.rand(3, 2, 4))
+    metas = [{'ori_filename': 'a/x.png'}]
+    assert load_soft_labels(str(tmp_path), metas, (2, 4)).shape == (1, 3, 2, 4)
+    with pytest.raises(CPSLPrepareError, match='same target image size'):
+        load_soft_labels(str(tmp_path), metas, (4, 8))
+    with pytest.raises(FileNotFoundError, match='b/y.npy'):
+        load_soft_labels(str(tmp_path), [{'ori_filename': 'b/y.png'}], (2, 4))
