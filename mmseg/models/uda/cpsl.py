@@ -344,8 +344,9 @@ class CPSL(UDADecorator):
             loss_sl = self.self_labeling(feat_e, logits_e, label_full)
             log_vars.update(self._backward({'loss_sl': self.lambda_sl * loss_sl}, 'trg'))
         mixed = self.cutmix_p > 0 and np.random.rand() < self.cutmix_p
-        student_img, student_label = (cutmix(weak_img, label, img, gt_semantic_seg, self.cutmix_area)
-                                      if mixed else (weak_img, label))
+        student_img, student_label = (
+            cutmix(weak_img, label, img, gt_semantic_seg, self.cutmix_area) if mixed
+            else (weak_img, label))
         with self.autocast():  # step 5
             feat_s, logits_s = self.features_and_logits(student, student_img)
         losses = {'loss_cts': symmetric_ce(logits_s.float(), student_label, self.rce_alpha,
