@@ -106,6 +106,13 @@ class Params:
     estimate_label_shift: Optional[int] = None
     estimate_label_shift_weights: str = 'student'
     start_from: Optional[Tuple[Tuple[str, Any], ...]] = None
+    # CPSL (Li et al. 2022): the decode head's lr multiplier with ``pmult`` (official 5x),
+    # extra ``uda`` settings (the warm-up's adversarial weight), and whether
+    # tools/cpsl_prepare.py runs on the trained model (a CPSL run starting from it reads
+    # ``<its work dir>/cpsl_prepare``).
+    head_lr_mult: float = 10.0
+    uda_overrides: Optional[Tuple[Tuple[str, Any], ...]] = None
+    cpsl_prepare: bool = False
 
 
 class Experiment(NamedTuple):
@@ -150,6 +157,7 @@ def model_base_file(decoder, backbone):
     resnet_models = {
         'dlv2': 'deeplabv2_r50-d8.py',
         'dlv2red': 'deeplabv2red_r50-d8.py',
+        'dlv2proj': 'deeplabv2proj_r50-d8.py',
         'dlv3p': 'deeplabv3plus_r50-d8.py',
         'da': 'danet_r50-d8.py',
         'isa': 'isanet_r50-d8.py',
@@ -358,9 +366,15 @@ def build_config(p):
         cfg['load_from'] = osp.join(start_dir, 'latest.pth')
         if p.uda == 'labelshift_cr':
             uda['label_shift'] = {'file': osp.join(start_dir, 'label_shift.json')}
+        if p.uda == 'cpsl':
+            uda['prepare_dir'] = osp.join(start_dir, CPSL_PREPARE_DIR)
     if p.estimate_label_shift is not None:
         cfg['estimate_label_shift'] = {'min_pixels': p.estimate_label_shift,
                                        'weights': p.estimate_label_shift_weights}
+    if p.cpsl_prepare:
+        cfg['cpsl_prepare'] = {}
+    if p.uda_overrides is not None:
+        uda.update(dict(p.uda_overrides))
     if uda:
         cfg['uda'] = uda
 
@@ -369,7 +383,7 @@ def build_config(p):
         cfg['optimizer_config'] = None
     custom_keys = {}
     if p.pmult:
-        custom_keys['head'] = {'lr_mult': 10.0}
+        custom_keys['head'] = {'lr_mult': p.head_lr_mult}
     if p.backbone.startswith('mit'):
         custom_keys['pos_block'] = {'decay_mult': 0.0}
         custom_keys['norm'] = {'decay_mult': 0.0}
@@ -435,6 +449,7 @@ REPOSITORIES = {
     'mic': dict(workers_per_gpu=1),
     'labelshift': dict(workers_per_gpu=4),
     'ripu': dict(workers_per_gpu=4),
+    'cpsl': dict(workers_per_gpu=4),
 }
 
 # Datasets: source, target, crop and the RCS minimum crop ratio (0.5 of a 512x512 crop,
@@ -523,6 +538,34 @@ RIPU_DAFORMER = [dict(uda='ripu_ra_daformer'), dict(uda='ripu_pa_daformer')]
 def label_shift_cr(start):
     """Classifier Rectification from the run given by the overrides ``start``."""
     return dict(uda='labelshift_cr', start_from=tuple(start.items()))
+
+
+# CPSL (Li et al., CVPR 2022; SPEC-more-uda.md §2.3): ProDA's DeepLabV2-R101 (modified
+# ASPP, 256-d features), SGD 1e-4 with the head and the prototypes at 5x (the prototype
+# head matches the 'head' key), poly 0.9 over 90k iterations, 4 images per iteration,
+# 896x512 source crops and full 2048x1024 target images; stage 1 from an AdvSeg warm-up
+# (LS-GAN, adversarial weight 0.01, Adam 1e-4 for D; its lr 2.5e-4 with the head at 10x
+# and 20k iterations are assumptions: the CPSL repository ships the warm-up model).
+CPSL_PREPARE_DIR = 'cpsl_prepare'
+CPSL_DLV2 = dict(net('dlv2proj', 'r101v1c'), opt='sgd', pmult=True, schedule='poly09',
+                 batch_size=4)
+CPSL_WARMUP = dict(uda='advseg', lr=2.5e-4, head_lr_mult=10.0, iters=20000,
+                   uda_overrides=(('lambda_adv_target', {'main': 0.01}),), cpsl_prepare=True)
+GTA2CS_CPSL = dict(source='gta', target='cityscapes', crop='896x512')
+SYN2CS_CPSL = dict(source='synthia', target='cityscapes', crop='896x512')
+
+
+def cpsl_from(warmup, **kwargs):
+    """CPSL stage 1 from the run given by the overrides ``warmup`` (its weights and its
+    prepare folder)."""
+    return dict(uda='cpsl', uda_overrides=None, cpsl_prepare=False,
+                start_from=tuple(warmup.items()), **kwargs)
+
+
+CPSL_STAGE1 = cpsl_from(CPSL_WARMUP, lr=1e-4, head_lr_mult=5.0, iters=90000)
+# CPSL on DAFormer (not from the paper): the DAFormer network and optimizer (AdamW 6e-5,
+# head 10x, poly 1.0 with warm-up, 40k iterations), prototypes on the fused 256-d feature.
+DAFORMER_WARMUP = dict(CPSL_WARMUP, lr=6e-5, opt='adamw', iters=40000)
 
 
 # The authors' start-up tests: 2 iterations, errors only in the log.
@@ -741,6 +784,19 @@ def _more_uda_experiments():
               'RA 2.2% / PA 40 px labelled target pixels, GTA->CS',
               grid(GTAHR2CSHR, HRDA_NET, dict(gpu_model=GPU_24GB), HRDA_UDA, mic(64),
                    RIPU_DAFORMER, SEED0)),
+        # --- CPSL (Li et al., CVPR 2022): AdvSeg warm-up (then tools/cpsl_prepare.py),
+        # stage 1 from it ---
+        140: ('cpsl', 'CPSL stage 1: AdvSeg warm-up, then class-balanced pixel-level '
+              'self-labeling, DeepLabV2-R101 (ProDA modified ASPP), GTA->CS',
+              grid(GTA2CS_CPSL, CPSL_DLV2, [CPSL_WARMUP, CPSL_STAGE1], SEED0)),
+        141: ('cpsl', 'CPSL stage 1: AdvSeg warm-up, then class-balanced pixel-level '
+              'self-labeling, DeepLabV2-R101 (ProDA modified ASPP), Synthia->CS',
+              grid(SYN2CS_CPSL, CPSL_DLV2, [CPSL_WARMUP, CPSL_STAGE1], SEED0)),
+        142: ('cpsl', 'CPSL on DAFormer (not from the paper): AdvSeg warm-up, then CPSL '
+              'stage 1, MiT-B5 DAFormer, GTA->CS',
+              grid(GTA2CS_CPSL, DAFORMER_NET,
+                   [DAFORMER_WARMUP, cpsl_from(DAFORMER_WARMUP, lr=6e-5, iters=40000)],
+                   SEED0)),
     }
     return experiments_of(specs)
 
@@ -810,6 +866,8 @@ MORE_UDA_METHODS = ('source_only', 'daformer', 'labelshift_cda', 'labelshift_cr'
 # RA 2.2%, random regions with RA's budget, PA 40 px; from experiment 0's source model.
 RIPU_METHODS = ('ripu_ra', 'random_ra', 'ripu_pa')
 MORE_UDA_METHODS += RIPU_METHODS
+# CPSL (Li et al. 2022): the AdvSeg warm-up (then tools/cpsl_prepare.py), CPSL from it.
+MORE_UDA_METHODS += ('advseg', 'cpsl')
 # n_s of the label-shift estimate on SynthShift's 128x256 labels: 16 pixels (0.05%).
 SYNTHSHIFT_LABEL_SHIFT_MIN_PIXELS = 16
 LABEL_SHIFT_FILE = 'label_shift.json'
@@ -824,7 +882,8 @@ def more_uda_config(run, seed=None):
     (``reuse_trained``: trained only when its work dir has no ``latest.pth``); source-only
     and DAFormer are experiment 0's configs; ``estimate_label_shift`` asks for
     ``<work dir>/label_shift.json`` and an Inference-Adjustment evaluation after training;
-    CR starts from the alignment run and its label_shift.json."""
+    CR starts from the alignment run and its label_shift.json; CPSL from the AdvSeg
+    warm-up and its ``cpsl_prepare`` folder."""
     seed = run.seed if seed is None else seed
     if run.method in ('pretrain', 'source_only', 'daformer'):
         cfg = dict(synthshift_config(SynthShiftRun(run.method, seed)), exp=MORE_UDA_EXP)
@@ -844,6 +903,13 @@ def more_uda_config(run, seed=None):
         cfg['load_from'] = osp.join('work_dirs', '0', pretrain['name'], 'latest.pth')
         cfg['estimate_label_shift'] = dict(min_pixels=SYNTHSHIFT_LABEL_SHIFT_MIN_PIXELS,
                                            weights='student')
+    elif run.method == 'advseg':
+        cfg['load_from'] = osp.join('work_dirs', '0', pretrain['name'], 'latest.pth')
+        cfg['cpsl_prepare'] = {}
+    elif run.method == 'cpsl':
+        warmup = more_uda_work_dir(f'synthshift_advseg_mitb0_s{seed}')
+        cfg['load_from'] = osp.join(warmup, 'latest.pth')
+        cfg['uda'] = {'prepare_dir': osp.join(warmup, CPSL_PREPARE_DIR)}
     else:
         aligned = more_uda_work_dir(f'synthshift_labelshift_cda_mitb0_s{seed}')
         cfg['load_from'] = osp.join(aligned, 'latest.pth')
@@ -880,7 +946,8 @@ EXPERIMENTS = {
         'SynthShift (embedded, CPU, ~10 min, float32), further UDA systems: label shift '
         '(Liu et al. 2022) - class-conditional alignment, + Classifier Rectification, + '
         'Inference Adjustment; DAFormer + IA; RIPU active DA (RA 2.2%, PA 40 px, random '
-        'regions); from the experiment-0 source model',
+        'regions); CPSL (Li et al. 2022) from an AdvSeg warm-up; from the experiment-0 '
+        'source model',
         more_uda_grid()),
     **PAPER_EXPERIMENTS,
     **MORE_UDA_EXPERIMENTS,

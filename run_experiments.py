@@ -223,6 +223,7 @@ METHOD_LABELS = {'source_only': 'source-only', 'dacs': 'DACS', 'daformer': 'DAFo
 # RIPU rows of experiment 9 (DAFormer + actively labelled target pixels).
 METHOD_LABELS.update(ripu_ra='DAFormer+RIPU RA 2.2%', ripu_pa='DAFormer+RIPU PA 40px',
                      random_ra='DAFormer+random RA 2.2%')
+METHOD_LABELS.update(advseg='AdvSeg', cpsl='CPSL')
 SYNTHSHIFT_EXPERIMENT_IDS = (0, 9)
 
 
@@ -303,6 +304,17 @@ def estimate_label_shift(run):
                    '--min-pixels', str(run.cfg['estimate_label_shift']['min_pixels']),
                    '--weights', run.cfg['estimate_label_shift'].get('weights', 'student')],
              'label-shift estimate')
+
+
+def cpsl_prepare(run):
+    """``<work dir>/cpsl_prepare`` (tools/cpsl_prepare.py: P_ST, class prior, prototypes)
+    from ``run``'s checkpoint, for the CPSL run that starts from it; output in its
+    console.log."""
+    from experiments import CPSL_PREPARE_DIR
+    config = osp.join(run.work_dir, osp.basename(run.config_path))
+    run_tool(run, [osp.join('tools', 'cpsl_prepare.py'), config,
+                   osp.join(run.work_dir, 'latest.pth'), '--out',
+                   osp.join(run.work_dir, CPSL_PREPARE_DIR)], 'CPSL prepare step')
 
 
 def run_tool(run, args, what):
@@ -543,6 +555,8 @@ def main(argv=None):
             export_hrda_init(run)
         if 'estimate_label_shift' in run.cfg:
             estimate_label_shift(run)
+        if 'cpsl_prepare' in run.cfg:
+            cpsl_prepare(run)
     if args.exp is not None and not args.dry_run:
         print(summarize(args.exp, summary_runs(args, runs), args.seed), flush=True)
 

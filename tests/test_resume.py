@@ -414,3 +414,57 @@ def test_ripu_resume_in_the_middle_of_the_selection_schedule(configs):
     assert 'src.loss_cr' in logs[-1] and 'trg.loss_nl' in logs[-1]
     assert logs[1]['active.labelled_pct'] < logs[3]['active.labelled_pct'] == pytest.approx(
         logs[-1]['active.labelled_pct'])
+
+
+CPSL = """
+_base_ = ['{config}']
+uda = dict(_delete_=True, type='CPSL', prepare_dir='{prepare}', alpha=0.99, num_samples=16,
+           queue_len=32, cutmix_p=0.2, weak_view=dict(crop_size=(64, 64), ratio_range=(1.0, 1.5)))
+img_norm_cfg = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+data = dict(train=dict(target=dict(pipeline=[
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', img_scale=(128, 64)),
+    dict(type='Normalize', **img_norm_cfg),
+    dict(type='DefaultFormatBundle'),
+    dict(type='Collect', keys=['img'],
+         meta_keys=('filename', 'ori_filename', 'ori_shape', 'img_shape', 'pad_shape',
+                    'scale_factor', 'img_norm_cfg'))])))
+"""
+
+
+def test_cpsl_prepare_then_resume_is_bit_identical(configs):
+    """CPSL from a prepare folder (P_ST, prior, prototypes of an untrained model): 3 + 3
+    iterations equal 6, with the prototypes, their EMA, both queues (and whether they are
+    full) and the prior in the checkpoint."""
+    from mmseg.apis import load_config
+    from mmseg.apis.cpsl_prepare import cpsl_prepare
+    from mmseg.apis.inference import build_test_segmentor
+    tmp = configs['dir']
+    prepare = tmp / 'cpsl_prepare'
+    config = tmp / 'tiny_cpsl.py'
+    config.write_text(CPSL.format(config=configs['dacs'], prepare=prepare))
+    cfg = load_config(str(config))
+    torch.manual_seed(0)
+    warmup = tmp / 'warmup.pth'
+    torch.save({'state_dict': build_test_segmentor(cfg).state_dict()}, warmup)
+    record = cpsl_prepare(load_config(str(config)), str(warmup), str(prepare), device='cpu')
+    assert record['num_images'] == 2 and record['soft_label_size'] == [16, 32]
+    assert sum(record['prior']) == pytest.approx(1)
+    straight, resumed = tmp / 'cpsl_straight', tmp / 'cpsl_resumed'
+    train(config, straight, '--no-validate')
+    train_until_interrupted(config, resumed, 3, '--no-validate')
+    train(config, resumed, '--no-validate', '--resume-from', resumed / 'iter_3.pth')
+    state = load(resumed / 'iter_6.pth')['state_dict']
+    for key in ('prototype_head.prototypes', 'prototype_head.prototypes_ema', 'class_prior',
+                'feat_queue.items', 'feat_queue.labels', 'logit_queue.items',
+                'feat_queue.filled'):
+        assert key in state, key
+    assert int(state['feat_queue.filled']) == 32  # full after one iteration (2 x 16)
+    assert not torch.equal(state['prototype_head.prototypes'],
+                           state['prototype_head.prototypes_ema'])
+    assert_same_weights(straight / 'iter_6.pth', resumed / 'iter_6.pth')
+    logs = train_log(resumed)
+    assert logs == train_log(straight)
+    assert all(k in logs[-1] for k in ('trg.loss_sl', 'trg.loss_cts', 'trg.loss_cons'))
+    # The contrastive term: in the iterations without CutMix once the queue is full.
+    assert any('trg.loss_con' in entry for entry in logs)

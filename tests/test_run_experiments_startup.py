@@ -137,3 +137,36 @@ def test_exp9_startup_test_end_to_end(tmp_path):
         assert 'trg.decode.loss_seg' in log and 'active.labelled_pct' in log
     for method in ('DAFormer+RIPU RA 2.2%', 'DAFormer+RIPU PA 40px', 'DAFormer+random RA 2.2%'):
         assert f'| {method} |' in summary, summary
+
+
+def test_exp9_cpsl_chain_startup_test_end_to_end(tmp_path):
+    """CPSL in experiment 9 as CI runs it: the AdvSeg warm-up, tools/cpsl_prepare.py on its
+    checkpoint (P_ST of every target-train image, prior, prototypes), CPSL from both, and
+    the summary rows."""
+    repo = linked_repository(tmp_path / 'repo')
+    env = dict(os.environ, OMP_NUM_THREADS='2',
+               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
+    subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
+                    'data/synthshift', '--num-source', '40', '--num-target-train', '4',
+                    '--num-target-val', '3'], cwd=repo, env=env, check=True,
+                   capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, 'run_experiments.py', '--exp', '9', '--startup-test', '--methods',
+         'advseg,cpsl', '--out-dir', str(tmp_path / 'generated')], cwd=repo, env=env,
+        capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    exp_dir = repo / 'work_dirs' / '9'
+    prepare = exp_dir / 'synthshift_advseg_mitb0_s0' / 'cpsl_prepare'
+    record = json.loads((prepare / 'class_prior.json').read_text())
+    assert record['num_images'] == 4 and record['soft_label_size'] == [32, 64]
+    assert sum(record['prior']) == pytest.approx(1)
+    assert len(list((prepare / 'soft_labels').rglob('*.npy'))) == 4
+    cpsl_log = next((exp_dir / 'synthshift_cpsl_mitb0_s0').glob('*.log')).read_text()
+    assert 'Loaded the weights of work_dirs/9/synthshift_advseg_mitb0_s0/' in cpsl_log
+    assert 'trg.loss_sl' in cpsl_log and 'trg.loss_cons' in cpsl_log
+    state = torch.load(exp_dir / 'synthshift_cpsl_mitb0_s0' / 'latest.pth',
+                       map_location='cpu', weights_only=True)['state_dict']
+    assert state['prototype_head.prototypes'].shape == (19, 64)  # the 64-d fused feature
+    summary = (exp_dir / 'summary.md').read_text()
+    for method in ('AdvSeg', 'CPSL'):
+        assert f'| {method} |' in summary, summary

@@ -43,6 +43,10 @@ class DAFormerHead(BaseDecodeHead):
             self.embed_layers[str(i)] = build_layer(in_channels, embed_dim, **cfg)
         self.fuse_layer = build_layer(sum(embed_dims), self.channels, **fusion_cfg)
 
+    def forward_feat(self, inputs):
+        """The fused pre-classifier feature N×channels×H_0×W_0 (stride 4)."""
+        return self.fuse_layer(self.embed_and_concat(*inputs))
+
     def forward(self, inputs):
         """inputs: 4 maps N×C_i×H_i×W_i → logits N×num_classes×H_0×W_0 (stride 4)."""
         return self.segmented_forward(inputs, call)

@@ -24,6 +24,13 @@ def copy_parameters(dst, src):
 
 
 @torch.no_grad()
+def copy_buffer_values(dst, src):
+    """The student's buffers (BN running statistics, counters) into the teacher."""
+    for d, s in zip(dst.buffers(), src.buffers()):
+        d.copy_(s)
+
+
+@torch.no_grad()
 def ema_update(dst, src, alpha, foreach=True):
     """``φ ← α·φ + (1−α)·θ`` over all parameters (not buffers); ``foreach`` runs it as a
     few multi-tensor kernels instead of a Python loop over parameters."""
@@ -54,10 +61,12 @@ class EMATeacher(nn.Module):
         alpha (float): EMA momentum (0.99 DACS, 0.999 DAFormer).
         pseudo_threshold (float | None): confidence for the pseudo-label weight; None → 1.
         pseudo_weight_ignore_top / _bottom (int): rows whose weight is zeroed (crop v1).
+        copy_buffers (bool): after each update, the student's buffers (BN statistics) are
+            copied into the teacher (CPSL's official teacher); DACS keeps its own.
     """
 
     def __init__(self, model_cfg, alpha, pseudo_threshold, pseudo_weight_ignore_top=0,
-                 pseudo_weight_ignore_bottom=0):
+                 pseudo_weight_ignore_bottom=0, copy_buffers=False):
         super().__init__()
         self.ema_model = build_segmentor(deepcopy(model_cfg))
         self.ema_model.requires_grad_(False)
@@ -66,6 +75,7 @@ class EMATeacher(nn.Module):
         self.ignore_top = pseudo_weight_ignore_top
         self.ignore_bottom = pseudo_weight_ignore_bottom
         self.foreach = True
+        self.copy_buffers = copy_buffers
         self.autocast = contextlib.nullcontext
 
     def update(self, student, iteration):
@@ -74,6 +84,8 @@ class EMATeacher(nn.Module):
             copy_parameters(self.ema_model, student)
         else:
             ema_update(self.ema_model, student, ema_alpha(self.alpha, iteration), self.foreach)
+        if self.copy_buffers:
+            copy_buffer_values(self.ema_model, student)
 
     @torch.no_grad()
     def predict(self, img, img_metas):
