@@ -33,7 +33,8 @@ def tiny(tmp_path_factory):
         'image_interval': 2, 'data.samples_per_gpu': [2, 2, 2],
         'label_losses.source_segmentor.checkpoint': str(root / 'seg_s.pth'),
         'label_losses.source_segmentor.config': SEGMENTOR_CONFIG,
-        'label_losses.sit_segmentor': dict(type='SiTSegmentor', config=SEGMENTOR_CONFIG)})
+        'label_losses.sit_segmentor': dict(
+            _delete_=True, type='SiTSegmentor', config=SEGMENTOR_CONFIG)})
     for key, folder in (('source', 'src'), ('target', 'trg')):
         cfg.data[key] = dict(type='CityscapesDataset', data_root=str(root / folder),
                              img_dir='leftImg8bit/train', ann_dir='gtFine/train',

@@ -10,8 +10,7 @@ import torch
 
 from mmseg.models.translation import build_translation
 from mmseg.utils.checkpoint import load_weights_file, remove_temp_files, replaced_atomically
-
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
+from mmseg.utils.image_statistics import IMAGE_SUFFIXES, image_files
 
 
 def load_translator(checkpoint):
@@ -35,16 +34,6 @@ def translate_image(translator, image, scale=None, direction='st'):
     x = x / 127.5 - 1
     out = translator.translate(translator.pyramid(x, scale), direction, scale)
     return ((out[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
-
-
-def image_files(src_dir):
-    """Image paths under ``src_dir`` relative to it, sorted."""
-    found = []
-    for root, _, names in os.walk(src_dir):
-        for name in names:
-            if name.lower().endswith(IMAGE_SUFFIXES) and not name.startswith('.'):
-                found.append(osp.relpath(osp.join(root, name), src_dir))
-    return sorted(found)
 
 
 def write_image_atomically(image_rgb, path):

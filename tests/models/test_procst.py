@@ -152,3 +152,22 @@ def test_translated_dataset_base_differs_only_in_the_image_folder(translated, so
     assert sit_dir == 'sit_procst' and src_dir != sit_dir
     assert sit == src  # same data_root (labels, RCS statistics), pipelines and target
     assert osp.isfile(REPO / 'configs' / '_base_' / 'datasets' / translated)
+
+
+def test_channel_statistics_and_their_distance(tmp_path):
+    import cv2
+    import numpy as np
+
+    from mmseg.utils.image_statistics import channel_statistics, statistics_distance
+    (tmp_path / 'a' / 'sub').mkdir(parents=True)
+    (tmp_path / 'b').mkdir()
+    rgb = np.zeros((2, 2, 3), np.uint8)
+    rgb[0] = (10, 20, 30)
+    rgb[1] = (30, 20, 10)
+    cv2.imwrite(str(tmp_path / 'a' / 'sub' / 'x.png'), rgb[..., ::-1])
+    cv2.imwrite(str(tmp_path / 'b' / 'y.png'), np.full((2, 2, 3), 20, np.uint8))
+    a, b = channel_statistics(str(tmp_path / 'a')), channel_statistics(str(tmp_path / 'b'))
+    assert a == dict(mean=[20.0, 20.0, 20.0], std=[10.0, 0.0, 10.0], images=1)
+    assert statistics_distance(a, b) == pytest.approx(np.sqrt(200))
+    with pytest.raises(FileNotFoundError, match='no images'):
+        channel_statistics(str(tmp_path / 'a' / 'missing'))
