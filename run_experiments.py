@@ -503,6 +503,12 @@ def summarize(exp, runs, seed=None):
         title += f' (seed {seed})'
     out_dir = osp.join(REPO_ROOT, 'work_dirs', str(exp), *([f'seed{seed}'] if seed is not None
                                                              else []))
+    if not results:  # translation rows only: their sections, no mIoU table
+        os.makedirs(out_dir, exist_ok=True)
+        markdown = '\n'.join([f'# {title}', '', *sections])
+        with open(osp.join(out_dir, 'summary.md'), 'w') as f:
+            f.write(markdown)
+        return markdown
     return write_summary(out_dir, title, results, baseline, overlays, environment, sections)
 
 
