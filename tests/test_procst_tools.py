@@ -129,3 +129,30 @@ def test_translate_continues_and_leaves_no_half_written_image(tiny, tmp_path, mo
         translated, source = mmcv.imread(str(out / name)), mmcv.imread(str(src / name))
         assert translated.shape == source.shape  # full source resolution
     assert not (translated == source).all()
+
+
+def test_translation_only_summary(tmp_path, monkeypatch):
+    """``--methods procst`` alone: the summary holds the translation statistics (with the
+    stand-in named) and no mIoU table."""
+    import json
+
+    import run_experiments
+    from experiments import generate_experiment_cfgs
+    monkeypatch.setattr(run_experiments, 'REPO_ROOT', str(tmp_path))
+    cfg = generate_experiment_cfgs(9, methods=('procst',))[-1]
+    assert cfg['method'] == 'procst' and '_base_' not in cfg
+    work_dir = tmp_path / cfg['work_dir']
+    work_dir.mkdir(parents=True)
+    stats = {name: dict(mean=[m, m, m], std=[40.0, 40.0, 40.0], images=n)
+             for name, m, n in (('source', 140.0, 400), ('translated', 120.0, 400),
+                                ('target', 110.0, 200))}
+    stats['source']['distance_to_target'] = 51.96
+    stats['translated']['distance_to_target'] = 17.32
+    stats['feature_extractor'] = 'RandomConvFeatures'
+    (work_dir / 'translation_stats.json').write_text(json.dumps(stats))
+    run = run_experiments.Run(cfg['name'], 'unused.py', cfg['work_dir'], cfg)
+    markdown = run_experiments.summarize(9, [run])
+    assert '| translated | 400 | 120.0, 120.0, 120.0 | 40.0, 40.0, 40.0 | 17.32 |' in markdown
+    assert '| source | 400 |' in markdown and 'stand-in for ImageNet VGG16' in markdown
+    assert 'mIoU' not in markdown
+    assert (tmp_path / 'work_dirs' / '9' / 'summary.md').read_text() == markdown
