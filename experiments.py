@@ -113,6 +113,9 @@ class Params:
     head_lr_mult: float = 10.0
     uda_overrides: Optional[Tuple[Tuple[str, Any], ...]] = None
     cpsl_prepare: bool = False
+    # ProCST: the PROCST_TRANSLATORS key whose translated source images this run trains on
+    # (run_experiments.py trains that translator and translates the source first).
+    translate_source: Optional[str] = None
 
 
 class Experiment(NamedTuple):
@@ -375,6 +378,8 @@ def build_config(p):
         cfg['cpsl_prepare'] = {}
     if p.uda_overrides is not None:
         uda.update(dict(p.uda_overrides))
+    if p.translate_source is not None:
+        cfg['translate_source'] = procst_translation(p.exp, p.translate_source)
     if uda:
         cfg['uda'] = uda
 
@@ -450,6 +455,7 @@ REPOSITORIES = {
     'labelshift': dict(workers_per_gpu=4),
     'ripu': dict(workers_per_gpu=4),
     'cpsl': dict(workers_per_gpu=4),
+    'procst': dict(workers_per_gpu=4),
 }
 
 # Datasets: source, target, crop and the RCS minimum crop ratio (0.5 of a 512x512 crop,
@@ -566,6 +572,38 @@ CPSL_STAGE1 = cpsl_from(CPSL_WARMUP, lr=1e-4, head_lr_mult=5.0, iters=90000)
 # CPSL on DAFormer (not from the paper): the DAFormer network and optimizer (AdamW 6e-5,
 # head 10x, poly 1.0 with warm-up, 40k iterations), prototypes on the fused 256-d feature.
 DAFORMER_WARMUP = dict(CPSL_WARMUP, lr=6e-5, opt='adamw', iters=40000)
+# ProCST (Ettedgui et al.; SPEC-more-uda.md §4): UDA on the source translated to the
+# target style ("Source in Target"). Before such a run, run_experiments.py trains the
+# translator once per experiment (tools/procst/train.py, official settings) and translates
+# the source at its full resolution (tools/procst/translate.py, skips finished images).
+PROCST_TRANSLATORS = {
+    'gta': dict(config='configs/procst/gta2cs_procst.py', source_dir='data/gta/images',
+                out_dir='data/gta/sit_procst'),
+    'synthia': dict(config='configs/procst/syn2cs_procst.py', source_dir='data/synthia/RGB',
+                    out_dir='data/synthia/sit_procst'),
+}
+
+
+def procst_translation(exp, source):
+    """The ``translate_source`` entry of a run on translated ``source`` images."""
+    spec = PROCST_TRANSLATORS[source]
+    name = osp.splitext(osp.basename(spec['config']))[0]
+    return dict(spec, work_dir=osp.join('work_dirs', str(exp), name))
+
+
+# The dataset bases of the translated sets (uda_gtaSiT_to_cityscapes_512x512.py, ...):
+# the source's image folder replaced, its labels and RCS statistics kept.
+GTASIT2CS = dict(GTA2CS, source='gtaSiT', translate_source='gta')
+GTASITHR2CSHR = dict(GTAHR2CSHR, source='gtaSiTHR', translate_source='gta')
+SYNSIT2CS = dict(SYN2CS, source='synthiaSiT', translate_source='synthia')
+SYNSITHR2CSHR = dict(SYNHR2CSHR, source='synthiaSiTHR', translate_source='synthia')
+
+
+def procst_uda_rows(lr_data, hr_data):
+    """DAFormer, HRDA and HRDA+MIC on a translated source (ProCST's §4.5 table)."""
+    return [dict(**lr_data, **DAFORMER_NET, **DAFORMER_UDA, gpu_model=GPU_11GB),
+            dict(**hr_data, **HRDA_NET, **HRDA_UDA, gpu_model=GPU_24GB),
+            dict(**hr_data, **HRDA_NET, **HRDA_UDA, **mic(64), gpu_model=GPU_24GB)]
 
 
 # The authors' start-up tests: 2 iterations, errors only in the log.
@@ -797,6 +835,15 @@ def _more_uda_experiments():
               grid(GTA2CS_CPSL, DAFORMER_NET,
                    [DAFORMER_WARMUP, cpsl_from(DAFORMER_WARMUP, lr=6e-5, iters=40000)],
                    SEED0)),
+
+
+        # --- ProCST (Ettedgui et al.): translator, then UDA on the translated source ---
+        160: ('procst', 'ProCST: translator GTA->CS (official settings), then DAFormer, '
+              'HRDA and HRDA+MIC on the translated GTA (gtaSiT)',
+              grid(procst_uda_rows(GTASIT2CS, GTASITHR2CSHR), SEED0)),
+        161: ('procst', 'ProCST: translator Synthia->CS (official settings), then DAFormer, '
+              'HRDA and HRDA+MIC on the translated Synthia (synthiaSiT)',
+              grid(procst_uda_rows(SYNSIT2CS, SYNSITHR2CSHR), SEED0)),
     }
     return experiments_of(specs)
 
@@ -868,6 +915,8 @@ RIPU_METHODS = ('ripu_ra', 'random_ra', 'ripu_pa')
 MORE_UDA_METHODS += RIPU_METHODS
 # CPSL (Li et al. 2022): the AdvSeg warm-up (then tools/cpsl_prepare.py), CPSL from it.
 MORE_UDA_METHODS += ('advseg', 'cpsl')
+# ProCST (Ettedgui et al.): the translator, then DAFormer on the translated source.
+MORE_UDA_METHODS += ('procst', 'procst_daformer')
 # n_s of the label-shift estimate on SynthShift's 128x256 labels: 16 pixels (0.05%).
 SYNTHSHIFT_LABEL_SHIFT_MIN_PIXELS = 16
 LABEL_SHIFT_FILE = 'label_shift.json'
@@ -885,6 +934,8 @@ def more_uda_config(run, seed=None):
     CR starts from the alignment run and its label_shift.json; CPSL from the AdvSeg
     warm-up and its ``cpsl_prepare`` folder."""
     seed = run.seed if seed is None else seed
+    if run.method in PROCST_METHODS:
+        return procst_more_uda_config(run.method, seed)
     if run.method in ('pretrain', 'source_only', 'daformer'):
         cfg = dict(synthshift_config(SynthShiftRun(run.method, seed)), exp=MORE_UDA_EXP)
         if run.method == 'pretrain':
@@ -927,6 +978,41 @@ def ripu_synthshift_config(method, seed):
             'name': f'synthshift_{method}_mitb0_s{seed}'}
 
 
+# ProCST on SynthShift: 'procst' trains the translator (configs/synthshift/procst_translator.py,
+# Seg_S = experiment 0's source model) and translates the source, whose colour statistics
+# it reports; 'procst_daformer' is experiment 0's DAFormer on the translated source.
+PROCST_METHODS = ('procst', 'procst_daformer')
+SYNTHSHIFT_PROCST_CONFIG = 'configs/synthshift/procst_translator.py'
+
+
+def synthshift_procst_translation(seed):
+    """The ``translate_source`` entry of the SynthShift translator of ``seed``."""
+    pretrain = synthshift_config(SynthShiftRun('pretrain', seed))
+    return dict(config=SYNTHSHIFT_PROCST_CONFIG,
+                work_dir=more_uda_work_dir(f'synthshift_procst_s{seed}'),
+                cfg_options={'seed': seed, 'label_losses.source_segmentor.checkpoint':
+                             osp.join('work_dirs', '0', pretrain['name'], 'latest.pth')},
+                source_dir='data/synthshift/gta/images',
+                out_dir=f'data/synthshift/gta/sit_procst_s{seed}',
+                target_dir='data/synthshift/cityscapes/leftImg8bit/train')
+
+
+def procst_more_uda_config(method, seed):
+    """'procst': a translation-only row (no ``_base_``: nothing else to train), trained
+    afresh at every call (``retrain``); 'procst_daformer': DAFormer whose source image
+    folder is the translated one."""
+    translation = synthshift_procst_translation(seed)
+    if method == 'procst':
+        return {'exp': MORE_UDA_EXP, 'seed': seed, 'method': method,
+                'name': f'synthshift_procst_s{seed}', 'work_dir': translation['work_dir'],
+                'translate_source': dict(translation, retrain=True)}
+    cfg = dict(synthshift_config(SynthShiftRun('daformer', seed)), exp=MORE_UDA_EXP,
+               method=method, name=f'synthshift_procst_daformer_mitb0_s{seed}',
+               translate_source=translation)
+    cfg['data'] = {'train': {'source': {'img_dir': osp.basename(translation['out_dir'])}}}
+    return cfg
+
+
 def more_uda_grid(seed=0):
     return tuple(SynthShiftRun(method, seed) for method in ('pretrain',) + MORE_UDA_METHODS)
 
@@ -946,8 +1032,8 @@ EXPERIMENTS = {
         'SynthShift (embedded, CPU, ~10 min, float32), further UDA systems: label shift '
         '(Liu et al. 2022) - class-conditional alignment, + Classifier Rectification, + '
         'Inference Adjustment; DAFormer + IA; RIPU active DA (RA 2.2%, PA 40 px, random '
-        'regions); CPSL (Li et al. 2022) from an AdvSeg warm-up; from the experiment-0 '
-        'source model',
+        'regions); CPSL (Li et al. 2022) from an AdvSeg warm-up; ProCST translator + '
+        'DAFormer on the translated source; from the experiment-0 source model',
         more_uda_grid()),
     **PAPER_EXPERIMENTS,
     **MORE_UDA_EXPERIMENTS,

@@ -317,6 +317,109 @@ def cpsl_prepare(run):
                    osp.join(run.work_dir, CPSL_PREPARE_DIR)], 'CPSL prepare step')
 
 
+# ---------------------------------------------------------------------------------------
+# ProCST: the translator and the translated source a run trains on (cfg key
+# ``translate_source``, see experiments.procst_translation)
+# ---------------------------------------------------------------------------------------
+
+TRANSLATOR_SCRIPT = osp.join('tools', 'procst', 'train.py')
+TRANSLATE_SCRIPT = osp.join('tools', 'procst', 'translate.py')
+TRANSLATION_STATS_FILE = 'translation_stats.json'
+# --startup-test: 2 steps per translator level.
+TRANSLATOR_STARTUP_OPTIONS = {
+    'max_steps_per_scale': 2,
+    'data.workers_per_gpu': 0,
+    'log_interval': 1,
+    'image_interval': 2,
+}
+METHOD_LABELS.update(procst='ProCST translator', procst_daformer='DAFormer on ProCST SiT')
+
+
+def translation_row(run):
+    """A row that only translates (``translate_source`` and nothing else to train)."""
+    return 'translate_source' in run.cfg and '_base_' not in run.cfg
+
+
+def prepare_translated_source(run, args):
+    """Train ``run``'s translator unless its work dir has ``latest.pth`` (``retrain``: the
+    translator and its images made afresh), translate the source images (finished ones are
+    skipped) and, with a ``target_dir``, write the colour statistics of source, translated
+    source and target (``translation_stats.json``). Output: the translator's console.log. Returns the
+    seconds it took."""
+    import shutil
+    spec = run.cfg['translate_source']
+    work_dir = osp.join(REPO_ROOT, spec['work_dir'])
+    checkpoint = osp.join(spec['work_dir'], 'latest.pth')
+    if spec.get('retrain'):
+        shutil.rmtree(work_dir, ignore_errors=True)
+        shutil.rmtree(osp.join(REPO_ROOT, spec['out_dir']), ignore_errors=True)
+    os.makedirs(work_dir, exist_ok=True)
+    console_log = osp.join(work_dir, 'console.log')
+    start = time.time()
+    if not osp.isfile(osp.join(REPO_ROOT, checkpoint)):
+        options = dict(spec.get('cfg_options', {}))
+        if args.startup_test:
+            options.update(TRANSLATOR_STARTUP_OPTIONS)
+        cmd = [TRANSLATOR_SCRIPT, spec['config'], '--work-dir', spec['work_dir']]
+        if options:
+            cmd += ['--cfg-options', *[f'{k}={v}' for k, v in options.items()]]
+        run_logged(cmd, console_log, f'translator training for {run.name}')
+        write_train_time(work_dir, time.time() - start)
+    run_logged([TRANSLATE_SCRIPT, checkpoint, spec['source_dir'], spec['out_dir']], console_log,
+               f'source translation for {run.name}')
+    if spec.get('target_dir'):
+        from mmseg.utils.image_statistics import channel_statistics, statistics_distance
+        stats = {name: channel_statistics(osp.join(REPO_ROOT, spec[key])) for name, key in
+                 (('source', 'source_dir'), ('translated', 'out_dir'), ('target', 'target_dir'))}
+        for name in ('source', 'translated'):
+            stats[name]['distance_to_target'] = statistics_distance(stats[name], stats['target'])
+        from mmcv import Config
+        stats['feature_extractor'] = Config.fromfile(osp.join(
+            REPO_ROOT, spec['config'])).style_loss.feature_extractor.type
+        with open(osp.join(work_dir, TRANSLATION_STATS_FILE), 'w') as f:
+            json.dump(stats, f, indent=1)
+    return time.time() - start
+
+
+def run_logged(args, console_log, what):
+    """``python args...`` in the repository, appended to ``console_log``."""
+    cmd = [sys.executable, *args]
+    with open(console_log, 'a') as log:
+        log.write(shlex.join(cmd) + '\n')
+        log.flush()
+        code = subprocess.call(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if code != 0:
+        with open(console_log) as f:
+            tail = ''.join(f.readlines()[-30:])
+        raise SystemExit(f'{tail}\nrun_experiments.py: the {what} failed (exit code {code}); '
+                         f'output: {repo_path(console_log)}')
+
+
+def translation_section(runs):
+    """Markdown: per-channel colour mean/std of the source, the translated source and the
+    target, with the distance of each to the target."""
+    lines = []
+    for r in runs:
+        path = osp.join(REPO_ROOT, r.cfg['translate_source']['work_dir'], TRANSLATION_STATS_FILE)
+        with open(path) as f:
+            stats = json.load(f)
+        extractor = stats['feature_extractor']
+        lines += [f"## ProCST translation ({r.name})", '',
+                  f'Style/content features: {extractor}' + (
+                      ' — a fixed random conv stand-in for ImageNet VGG16, which cannot be '
+                      'downloaded here' if extractor != 'VGG16Features' else ''), '',
+                  '| image set | images | mean R, G, B | std R, G, B | distance to target |',
+                  '|---|---|---|---|---|']
+        for name in ('source', 'translated', 'target'):
+            s = stats[name]
+            distance = f"{s['distance_to_target']:.2f}" if name != 'target' else '-'
+            lines.append(f"| {name} | {s['images']} | "
+                         + ', '.join(f'{v:.1f}' for v in s['mean']) + ' | '
+                         + ', '.join(f'{v:.1f}' for v in s['std']) + f' | {distance} |')
+        lines.append('')
+    return '\n'.join(lines)
+
+
 def run_tool(run, args, what):
     """``python args...`` in the repository, appended to ``run``'s console.log."""
     cmd = [sys.executable, *args]
@@ -386,7 +489,8 @@ def summarize(exp, runs, seed=None):
     """``work_dirs/<exp>/summary.md`` (``work_dirs/<exp>/seed<N>/`` with ``--seed N``), plus
     its plots, for the finished runs; returns the Markdown."""
     from mmseg.utils.experiment_summary import read_run, write_summary
-    methods = [r for r in runs if r.cfg.get('method') != 'pretrain']
+    translations = [r for r in runs if translation_row(r)]
+    methods = [r for r in runs if r.cfg.get('method') != 'pretrain' and not translation_row(r)]
     trained = [read_run(METHOD_LABELS.get(r.cfg.get('method'), r.name),
                         osp.join(REPO_ROOT, r.work_dir), r.train_time) for r in methods]
     results, sections = [], []
@@ -397,6 +501,8 @@ def summarize(exp, runs, seed=None):
             results.append(inference_adjusted_result(r, f'{res.label}+IA'))
     if estimated:
         sections.append(label_prior_section(estimated))
+    if translations:
+        sections.append(translation_section(translations))
     baseline = next((res for res, r in zip(trained, methods)
                      if r.cfg.get('method') == 'source_only'), None)
     overlays = None
@@ -412,6 +518,12 @@ def summarize(exp, runs, seed=None):
         title += f' (seed {seed})'
     out_dir = osp.join(REPO_ROOT, 'work_dirs', str(exp), *([f'seed{seed}'] if seed is not None
                                                              else []))
+    if not results:  # translation rows only: their sections, no mIoU table
+        os.makedirs(out_dir, exist_ok=True)
+        markdown = '\n'.join([f'# {title}', '', *sections])
+        with open(osp.join(out_dir, 'summary.md'), 'w') as f:
+            f.write(markdown)
+        return markdown
     return write_summary(out_dir, title, results, baseline, overlays, environment, sections)
 
 
@@ -545,6 +657,13 @@ def main(argv=None):
         if args.dry_run:
             print(f'{label}\n  {shlex.join(cmd)}', flush=True)
             continue
+        if 'translate_source' in run.cfg:
+            seconds = prepare_translated_source(run, args)
+            if translation_row(run):
+                run.train_time = seconds
+                print(f'{label} {run.train_time / 60:.1f} min, translated source in '
+                      f"{run.cfg['translate_source']['out_dir']}", flush=True)
+                continue
         if run.cfg.get('reuse_trained') and osp.isfile(
                 osp.join(REPO_ROOT, run.work_dir, 'latest.pth')):
             print(f'{label} reused ({run.work_dir}), '

@@ -170,3 +170,44 @@ def test_exp9_cpsl_chain_startup_test_end_to_end(tmp_path):
     summary = (exp_dir / 'summary.md').read_text()
     for method in ('AdvSeg', 'CPSL'):
         assert f'| {method} |' in summary, summary
+
+
+def test_exp9_procst_startup_test_end_to_end(tmp_path):
+    """Experiment 9's ProCST chain as CI runs it: the experiment-0 source model, the
+    SynthShift translator (2 steps per level, label cycle through that source model),
+    the translated source written next to the source images, its colour statistics, and
+    DAFormer trained on the translated images."""
+    repo = linked_repository(tmp_path / 'repo')
+    env = dict(os.environ, OMP_NUM_THREADS='2',
+               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
+    subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
+                    'data/synthshift', '--num-source', '40', '--num-target-train', '4',
+                    '--num-target-val', '3'], cwd=repo, env=env, check=True,
+                   capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, 'run_experiments.py', '--exp', '9', '--startup-test', '--methods',
+         'procst,procst_daformer', '--out-dir', str(tmp_path / 'generated')], cwd=repo,
+        env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    translator = repo / 'work_dirs' / '9' / 'synthshift_procst_s0'
+    assert {p.name for p in translator.glob('*.pth')} == {
+        'latest.pth', 'scale_0.pth', 'scale_1.pth', 'scale_2.pth'}
+    log = (translator / 'translator.log').read_text()
+    assert 'level 2 step 2/2' in log and 'st.G.loss_label_cycle' in log
+    translated = sorted(p.name for p in (repo / 'data' / 'synthshift' / 'gta' /
+                                         'sit_procst_s0').glob('*.png'))
+    assert translated == sorted(p.name for p in (repo / 'data' / 'synthshift' / 'gta' /
+                                                 'images').glob('*.png'))
+    assert len(translated) == 40
+    stats = json.loads((translator / 'translation_stats.json').read_text())
+    assert stats['translated']['images'] == 40 and stats['target']['images'] == 4
+    assert stats['feature_extractor'] == 'RandomConvFeatures'
+    run_dir = repo / 'work_dirs' / '9' / 'synthshift_procst_daformer_mitb0_s0'
+    run_log = next(run_dir.glob('*.log')).read_text()
+    assert 'Loaded the weights of work_dirs/0/synthshift_pretrain_mitb0_s0/' in run_log
+    assert 'Loaded 40 images from data/synthshift/gta/sit_procst_s0' in run_log
+    summary = (repo / 'work_dirs' / '9' / 'summary.md').read_text()
+    assert '| DAFormer on ProCST SiT |' in summary, summary
+    assert '## ProCST translation (synthshift_procst_s0)' in summary
+    assert 'a fixed random conv stand-in for ImageNet VGG16' in summary
+    assert '| translated | 40 |' in summary
