@@ -59,17 +59,25 @@ def test_exp7_startup_test_end_to_end(tmp_path):
         assert cfg.model.backbone.type == 'mit_b5' and cfg.uda.type == 'DACS'
 
 
+def synthshift_repository(tmp_path):
+    """A linked copy of the repository with tiny SynthShift data (40 source, 4 + 3 target
+    images) and the environment to run it in: (repo, env)."""
+    repo = linked_repository(tmp_path / 'repo')
+    env = dict(os.environ, OMP_NUM_THREADS='2',
+               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
+    subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
+                    'data/synthshift', '--num-source', '40', '--num-target-train', '4',
+                    '--num-target-val', '3'], cwd=repo, env=env, check=True,
+                   capture_output=True)
+    return repo, env
+
+
 def test_exp0_startup_test_end_to_end(tmp_path):
     """Experiment 0 (the embedded SynthShift benchmark) as CI runs it, with the optional
     HRDA run selected too: every config for 2 iterations, the pretrain run's weights loaded
     by the methods (HRDA from its export), one console line per run, and the summary table,
     bar chart and prediction overlays written."""
-    repo = linked_repository(tmp_path / 'repo')
-    env = dict(os.environ, OMP_NUM_THREADS='2')
-    subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
-                    'data/synthshift', '--num-source', '40', '--num-target-train', '4',
-                    '--num-target-val', '3'], cwd=repo, env=env, check=True,
-                   capture_output=True)
+    repo, env = synthshift_repository(tmp_path)
     proc = subprocess.run(
         [sys.executable, 'run_experiments.py', '--exp', '0', '--startup-test', '--methods',
          'source_only,dacs,daformer,mic,hrda', '--out-dir', str(tmp_path / 'generated')],
@@ -98,13 +106,7 @@ def test_exp9_startup_test_end_to_end(tmp_path):
     source model trained (no earlier run to reuse), DAFormer and the alignment with their
     label-shift estimates and IA evaluations, CR from the alignment run, the RIPU rows with
     their selection rounds, and the summary with the estimated and true priors."""
-    repo = linked_repository(tmp_path / 'repo')
-    env = dict(os.environ, OMP_NUM_THREADS='2',
-               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
-    subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
-                    'data/synthshift', '--num-source', '40', '--num-target-train', '4',
-                    '--num-target-val', '3'], cwd=repo, env=env, check=True,
-                   capture_output=True)
+    repo, env = synthshift_repository(tmp_path)
     proc = subprocess.run(
         [sys.executable, 'run_experiments.py', '--exp', '9', '--startup-test', '--methods',
          'source_only,daformer,labelshift_cda,labelshift_cr,ripu_ra,random_ra,ripu_pa',
@@ -144,13 +146,7 @@ def test_exp9_cpsl_chain_startup_test_end_to_end(tmp_path):
     """CPSL in experiment 9 as CI runs it: the AdvSeg warm-up, tools/cpsl_prepare.py on its
     checkpoint (P_ST of every target-train image, prior, prototypes), CPSL from both, and
     the summary rows."""
-    repo = linked_repository(tmp_path / 'repo')
-    env = dict(os.environ, OMP_NUM_THREADS='2',
-               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
-    subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
-                    'data/synthshift', '--num-source', '40', '--num-target-train', '4',
-                    '--num-target-val', '3'], cwd=repo, env=env, check=True,
-                   capture_output=True)
+    repo, env = synthshift_repository(tmp_path)
     proc = subprocess.run(
         [sys.executable, 'run_experiments.py', '--exp', '9', '--startup-test', '--methods',
          'advseg,cpsl', '--out-dir', str(tmp_path / 'generated')], cwd=repo, env=env,
@@ -178,13 +174,7 @@ def test_exp9_procst_startup_test_end_to_end(tmp_path):
     SynthShift translator (2 steps per level, label cycle through that source model),
     the translated source written next to the source images, its colour statistics, and
     DAFormer trained on the translated images."""
-    repo = linked_repository(tmp_path / 'repo')
-    env = dict(os.environ, OMP_NUM_THREADS='2',
-               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
-    subprocess.run([sys.executable, 'tools/convert_datasets/synthshift.py', '--out',
-                    'data/synthshift', '--num-source', '40', '--num-target-train', '4',
-                    '--num-target-val', '3'], cwd=repo, env=env, check=True,
-                   capture_output=True)
+    repo, env = synthshift_repository(tmp_path)
     proc = subprocess.run(
         [sys.executable, 'run_experiments.py', '--exp', '9', '--startup-test', '--methods',
          'procst,procst_daformer', '--out-dir', str(tmp_path / 'generated')], cwd=repo,
