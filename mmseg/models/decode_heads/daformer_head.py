@@ -55,6 +55,8 @@ class DAFormerHead(BaseDecodeHead):
         """``forward`` with the embedding, each fusion branch, the fusion bottleneck and
         the classifier as separate :meth:`run_segment` s: recomputing the whole head at
         once in the backward would hold all its stride-4 maps again."""
+        if not self.activation_checkpointing:
+            return self(inputs)  # through __call__: forward hooks see the call
         return self.segmented_forward(inputs, self.run_segment)
 
     def segmented_forward(self, inputs, run):
