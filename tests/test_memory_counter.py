@@ -41,6 +41,14 @@ def test_unique_bytes_count_shared_storage_once():
     assert unique_tensor_bytes([w, w[0], w.t(), None, torch.zeros(5)]) == 400 + 20
 
 
+def test_random_batch_ignores_the_requested_top_rows():
+    from mmseg.apis.step_memory import random_batch
+    labels = random_batch(2, (8, 6), 19, 'cpu', ignored_rows=3)['gt_semantic_seg']
+    assert labels.shape == (2, 1, 8, 6)
+    assert (labels[:, :, :3] == 255).all() and (labels[:, :, 3:] < 19).all()
+    assert (random_batch(2, (8, 6), 19, 'cpu', ignored_rows=0)['gt_semantic_seg'] < 19).all()
+
+
 def load_benchmark():
     import importlib.util
     from pathlib import Path

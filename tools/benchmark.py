@@ -42,7 +42,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from mmseg.apis.step_memory import (CUDA_ALLOCATOR_OVERHEAD, CUDA_CONTEXT_GIB,  # noqa: E402
                                     GIB, MEMORY_VARIANTS, fitting_variants,
-                                    measure_variants, predicted_gpu_gib)
+                                    measure_variants, predicted_gpu_gib,
+                                    random_batch)
 from mmseg.models import UDA, build_segmentor  # noqa: E402
 from mmseg.models.utils.optimization import (REFERENCE_OPTIMIZATION,  # noqa: E402
                                              apply_optimization)
@@ -50,7 +51,6 @@ from mmseg.models.utils.precision import compute_environment  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENCODER_CHANNELS = {'mit_b0': [32, 64, 160, 256]}
-IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 
 
 PRESET_CONFIGS = {
@@ -91,18 +91,6 @@ def model_config(encoder, method, hr_crop):
                                                       mask_block_size=64))
     uda['model'] = model
     return uda, model
-
-
-def make_batch(size, device, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    metas = [dict(img_shape=(size, size, 3), ori_shape=(size, size, 3),
-                  pad_shape=(size, size, 3), flip=False, scale_factor=1.0,
-                  img_norm_cfg=IMG_NORM) for _ in range(2)]
-    gt = torch.randint(0, 19, (2, 1, size, size), generator=g)
-    return dict(img=torch.randn(2, 3, size, size, generator=g).to(device), img_metas=metas,
-                gt_semantic_seg=gt.to(device),
-                target_img=torch.randn(2, 3, size, size, generator=g).to(device),
-                target_img_metas=metas)
 
 
 def sync(device):
@@ -246,7 +234,7 @@ def main(argv=None):
         args.iters, args.warmup = 2, 1
 
     reference, fast, _ = build_pair(args)
-    batch = make_batch(args.size, args.device)
+    batch = random_batch(2, (args.size, args.size), 19, args.device, ignored_rows=0)
     if args.device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     train = alternate({'reference': train_step_fn(reference, batch, 0),

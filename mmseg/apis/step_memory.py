@@ -50,14 +50,15 @@ def train_crop_size(cfg):
                      'step memory needs the training crop size')
 
 
-def random_batch(batch_size, crop, num_classes, device, seed=0):
-    """A UDA batch of random images and labels (label rows 0-3 ignored, 255)."""
+def random_batch(batch_size, crop, num_classes, device, seed=0, ignored_rows=4):
+    """A UDA batch of random images and labels; the top ``ignored_rows`` label rows are
+    255 (ignored), so that the step also meets ignored pixels."""
     g = torch.Generator().manual_seed(seed)
     h, w = crop
     metas = [dict(img_shape=(h, w, 3), ori_shape=(h, w, 3), pad_shape=(h, w, 3), flip=False,
                   scale_factor=1.0, img_norm_cfg=IMG_NORM) for _ in range(batch_size)]
     gt = torch.randint(0, num_classes, (batch_size, 1, h, w), generator=g)
-    gt[:, :, :4] = 255
+    gt[:, :, :ignored_rows] = 255
     return dict(img=torch.randn(batch_size, 3, h, w, generator=g).to(device), img_metas=metas,
                 gt_semantic_seg=gt.to(device),
                 target_img=torch.randn(batch_size, 3, h, w, generator=g).to(device),
