@@ -84,6 +84,19 @@ def test_benchmark_memory_splits_the_peak_and_answers_the_fit(capsys):
     assert f"{default['peak'] / GIB:.2f}" in out
 
 
+def test_fit_answer_without_the_default_variant_does_not_claim_it(capsys):
+    """Only low_memory measured: the answer cannot say the config as it is does not fit."""
+    benchmark = load_benchmark()
+    benchmark.main(['--memory', '--encoder', 'mit_b0', '--size', '64', '--variants',
+                    'low_memory', '--device', 'cpu', '--gpu-memory', '100'])
+    answer = capsys.readouterr().out.splitlines()[-1]
+    assert answer.startswith('fits on a 100 GiB GPU with') and 'low_memory' in answer
+    benchmark.main(['--memory', '--encoder', 'mit_b0', '--size', '64', '--variants',
+                    'fused_backward', '--device', 'cpu', '--gpu-memory', '0.001'])
+    answer = capsys.readouterr().out.splitlines()[-1]
+    assert 'with the measured variants' in answer and 'measure low_memory' in answer
+
+
 def test_benchmark_memory_reads_a_config_and_refuses_unknown_variants(tmp_path):
     from pathlib import Path
     benchmark = load_benchmark()

@@ -191,12 +191,16 @@ def memory_report(args):
         if 'default' in fits:
             print(f'fits on a {args.gpu_memory:g} GiB GPU as it is')
         elif fits:
-            print(f'does not fit on a {args.gpu_memory:g} GiB GPU as it is; fits with '
-                  + ' or '.join(f"optimization: {MEMORY_VARIANTS[name]} ({name})"
-                                for name in fits))
-        else:
+            status = 'does not fit on a {:g} GiB GPU as it is; fits' if 'default' in results \
+                else 'fits on a {:g} GiB GPU'
+            print(status.format(args.gpu_memory) + ' with ' + ' or '.join(
+                f"optimization: {MEMORY_VARIANTS[name]} ({name})" for name in fits))
+        elif 'low_memory' in results:
             print(f'does not fit on a {args.gpu_memory:g} GiB GPU even with every memory '
                   'switch; try mixed precision (--amp bfloat16) or a smaller crop')
+        else:
+            print(f'does not fit on a {args.gpu_memory:g} GiB GPU with the measured variants '
+                  f'{list(results)}; measure low_memory too')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(dict(setting=dict(vars(args)), machine=compute_environment(),
