@@ -56,8 +56,13 @@ class ASPPWrapper(nn.Module):
 
     def forward(self, x, run_segment=None):
         """x: N×in_channels×H×W → N×channels×H×W. ``run_segment(fn, *args)`` runs each
-        branch and the concat + bottleneck (e.g. activation-checkpointed, see
-        BaseDecodeHead.run_segment); default: plain calls."""
+        branch and the bottleneck (e.g. activation-checkpointed, see
+        BaseDecodeHead.run_segment); default: plain calls.
+
+        Each map is dropped as soon as the next one exists: without gradients (the EMA
+        teacher, the first pass of a checkpointed segment) ``x`` is freed after the last
+        branch (when the caller holds no reference) and the branch maps after the concat,
+        so they are not alive beside the bottleneck's input and output."""
         run = run_segment or call
         outs = []
         if self.image_pool is not None:
@@ -65,14 +70,14 @@ class ASPPWrapper(nn.Module):
         if self.context_layer is not None:
             outs.append(run(self.context_layer, x))
         outs.extend(run(branch, x) for branch in self.aspp_modules)
-        return run(self.fuse_branches, *outs)
+        del x
+        concatenated = torch.cat(outs, dim=1)
+        del outs
+        return run(self.bottleneck, concatenated)
 
     def pooled_branch(self, x):
         return resize(self.image_pool(x), size=x.size()[2:], mode='bilinear',
                       align_corners=self.align_corners)
-
-    def fuse_branches(self, *outs):
-        return self.bottleneck(torch.cat(outs, dim=1))
 
 
 def call(fn, *args):
