@@ -188,19 +188,20 @@ def memory_report(args):
           '(CUDA context, workspaces)')
     if args.gpu_memory is not None:
         fits = fitting_variants(results, args.gpu_memory)
+        gpu = f'a {args.gpu_memory:g} GiB GPU'
         if 'default' in fits:
-            print(f'fits on a {args.gpu_memory:g} GiB GPU as it is')
+            print(f'fits on {gpu} as it is')
         elif fits:
-            status = 'does not fit on a {:g} GiB GPU as it is; fits' if 'default' in results \
-                else 'fits on a {:g} GiB GPU'
-            print(status.format(args.gpu_memory) + ' with ' + ' or '.join(
+            status = f'does not fit on {gpu} as it is; fits' if 'default' in results \
+                else f'fits on {gpu}'
+            print(f'{status} with ' + ' or '.join(
                 f"optimization: {MEMORY_VARIANTS[name]} ({name})" for name in fits))
         elif 'low_memory' in results:
-            print(f'does not fit on a {args.gpu_memory:g} GiB GPU even with every memory '
-                  'switch; try mixed precision (--amp bfloat16) or a smaller crop')
+            print(f'does not fit on {gpu} even with every memory switch; try mixed '
+                  'precision (--amp bfloat16) or a smaller crop')
         else:
-            print(f'does not fit on a {args.gpu_memory:g} GiB GPU with the measured variants '
-                  f'{list(results)}; measure low_memory too')
+            print(f'does not fit on {gpu} with the measured variants {list(results)}; '
+                  'measure low_memory too')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(dict(setting=dict(vars(args)), machine=compute_environment(),

@@ -60,11 +60,11 @@ class DAFormerHead(BaseDecodeHead):
         return self.segmented_forward(inputs, self.run_segment)
 
     def segmented_forward(self, inputs, run):
-        # No reference to the embedding here: the fusion frees it when it is done with it.
+        embedded = run(self.embed_and_concat, *inputs)
         if isinstance(self.fuse_layer, ASPPWrapper):
-            fused = self.fuse_layer(run(self.embed_and_concat, *inputs), run)
+            fused = self.fuse_layer(embedded, run)
         else:
-            fused = run(self.fuse_layer, run(self.embed_and_concat, *inputs))
+            fused = run(self.fuse_layer, embedded)
         return run(self.cls_seg, fused)
 
     def embed_and_concat(self, *inputs):

@@ -59,10 +59,9 @@ class ASPPWrapper(nn.Module):
         branch and the bottleneck (e.g. activation-checkpointed, see
         BaseDecodeHead.run_segment); default: plain calls.
 
-        Each map is dropped as soon as the next one exists: without gradients (the EMA
-        teacher, the first pass of a checkpointed segment) ``x`` is freed after the last
-        branch (when the caller holds no reference) and the branch maps after the concat,
-        so they are not alive beside the bottleneck's input and output."""
+        The branch maps are dropped right after the concat: without gradients (the EMA
+        teacher, the first pass of a checkpointed segment) they are then not alive beside
+        the bottleneck's input and output."""
         run = run_segment or call
         outs = []
         if self.image_pool is not None:
@@ -70,7 +69,6 @@ class ASPPWrapper(nn.Module):
         if self.context_layer is not None:
             outs.append(run(self.context_layer, x))
         outs.extend(run(branch, x) for branch in self.aspp_modules)
-        del x
         concatenated = torch.cat(outs, dim=1)
         del outs
         return run(self.bottleneck, concatenated)
