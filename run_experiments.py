@@ -395,6 +395,13 @@ def run_logged(args, console_log, what):
                          f'output: {repo_path(console_log)}')
 
 
+def stand_in_note(extractor_type):
+    """What a VGG16 stand-in of the style/content loss is (its ``STAND_IN``); None for
+    VGG16 itself."""
+    from mmseg.models.translation import TRANSLATION
+    return getattr(TRANSLATION.get(extractor_type), 'STAND_IN', None)
+
+
 def translation_section(runs):
     """Markdown: per-channel colour mean/std of the source, the translated source and the
     target, with the distance of each to the target."""
@@ -404,10 +411,11 @@ def translation_section(runs):
         with open(path) as f:
             stats = json.load(f)
         extractor = stats['feature_extractor']
+        stand_in = stand_in_note(extractor)
         lines += [f"## ProCST translation ({r.name})", '',
                   f'Style/content features: {extractor}' + (
-                      ' — a fixed random conv stand-in for ImageNet VGG16, which cannot be '
-                      'downloaded here' if extractor != 'VGG16Features' else ''), '',
+                      f' — {stand_in}, a stand-in for ImageNet VGG16, which cannot be '
+                      'downloaded here' if stand_in else ''), '',
                   '| image set | images | mean R, G, B | std R, G, B | distance to target |',
                   '|---|---|---|---|---|']
         for name in ('source', 'translated', 'target'):

@@ -33,6 +33,9 @@ def tiny(tmp_path_factory):
         'image_interval': 2, 'data.samples_per_gpu': [2, 2, 2],
         'label_losses.source_segmentor.checkpoint': str(root / 'seg_s.pth'),
         'label_losses.source_segmentor.config': SEGMENTOR_CONFIG,
+        # level 0 is 8x16: below the 32 px a MiT encoder needs
+        'style_loss.feature_extractor': dict(_delete_=True, type='RandomConvFeatures',
+                                             channels=[4, 4, 4, 4]),
         'label_losses.sit_segmentor': dict(
             _delete_=True, type='SiTSegmentor', config=SEGMENTOR_CONFIG)})
     for key, folder in (('source', 'src'), ('target', 'trg')):
@@ -148,11 +151,13 @@ def test_translation_only_summary(tmp_path, monkeypatch):
                                 ('target', 110.0, 200))}
     stats['source']['distance_to_target'] = 51.96
     stats['translated']['distance_to_target'] = 17.32
-    stats['feature_extractor'] = 'RandomConvFeatures'
+    stats['feature_extractor'] = 'SegmentorFeatures'
     (work_dir / 'translation_stats.json').write_text(json.dumps(stats))
     run = run_experiments.Run(cfg['name'], 'unused.py', cfg['work_dir'], cfg)
     markdown = run_experiments.summarize(9, [run])
     assert '| translated | 400 | 120.0, 120.0, 120.0 | 40.0, 40.0, 40.0 | 17.32 |' in markdown
-    assert '| source | 400 |' in markdown and 'stand-in for ImageNet VGG16' in markdown
+    assert '| source | 400 |' in markdown
+    assert ('Style/content features: SegmentorFeatures — the frozen encoder of a segmentor '
+            'trained on the source, a stand-in for ImageNet VGG16') in markdown
     assert 'mIoU' not in markdown
     assert (tmp_path / 'work_dirs' / '9' / 'summary.md').read_text() == markdown

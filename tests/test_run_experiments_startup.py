@@ -192,7 +192,7 @@ def test_exp9_procst_startup_test_end_to_end(tmp_path):
     assert len(translated) == 40
     stats = json.loads((translator / 'translation_stats.json').read_text())
     assert stats['translated']['images'] == 40 and stats['target']['images'] == 4
-    assert stats['feature_extractor'] == 'RandomConvFeatures'
+    assert stats['feature_extractor'] == 'SegmentorFeatures'
     run_dir = repo / 'work_dirs' / '9' / 'synthshift_procst_daformer_mitb0_s0'
     run_log = next(run_dir.glob('*.log')).read_text()
     assert 'Loaded the weights of work_dirs/0/synthshift_pretrain_mitb0_s0/' in run_log
@@ -200,5 +200,6 @@ def test_exp9_procst_startup_test_end_to_end(tmp_path):
     summary = (repo / 'work_dirs' / '9' / 'summary.md').read_text()
     assert '| DAFormer on ProCST SiT |' in summary, summary
     assert '## ProCST translation (synthshift_procst_s0)' in summary
-    assert 'a fixed random conv stand-in for ImageNet VGG16' in summary
+    assert ('the frozen encoder of a segmentor trained on the source, a stand-in for '
+            'ImageNet VGG16') in summary
     assert '| translated | 40 |' in summary

@@ -1,21 +1,20 @@
 # SynthShift: ProCST (configs/procst/gta2cs_procst.py) at 128x256 on a CPU in minutes —
 # 3 levels of 32x64, 64x128 and 128x256 (the whole image), 8-channel blocks (body 1/3/3
 # blocks), 4/4/2 images and 40 steps per level with a 10x learning rate. VGG16 ImageNet
-# weights cannot be downloaded here: the style/content loss uses a fixed random conv
-# feature extractor (same layer names) instead. Seg_S (label cycle) is experiment 0's source model; Seg_SiT is switched
+# weights cannot be downloaded here: the style/content loss reads the (frozen) encoder of
+# experiment 0's source model instead (same layer names; features trained to tell the
+# classes apart, so the content loss keeps each class's look — random conv features do
+# not, see README). Seg_S (label cycle) is the same source model; Seg_SiT is switched
 # off (a MiT-B0 trained from scratch on 40 steps teaches G_st nothing and would double the
 # cost of a last-level step).
 _base_ = ['../procst/gta2cs_procst.py']
 seed = 0
 translator = dict(base_channels=[8, 8, 8], body_layers=3)
 optimizer = dict(lr_g=1e-3, lr_d=1e-3)
-style_loss = dict(feature_extractor=dict(
-    _delete_=True, type='RandomConvFeatures', channels=[16, 32, 64, 64], seed=0))
-label_losses = dict(
-    source_segmentor=dict(
-        config='configs/synthshift/pretrain.py',
-        checkpoint='work_dirs/0/synthshift_pretrain_mitb0_s0/latest.pth'),
-    sit_segmentor=None)
+source_model = dict(config='configs/synthshift/pretrain.py',
+                    checkpoint='work_dirs/0/synthshift_pretrain_mitb0_s0/latest.pth')
+style_loss = dict(feature_extractor=dict(_delete_=True, type='SegmentorFeatures', **source_model))
+label_losses = dict(source_segmentor=source_model, sit_segmentor=None)
 epochs_per_scale = 1
 epoch_size = 400
 max_steps_per_scale = 40

@@ -7,9 +7,9 @@ import torch.nn as nn
 from mmcv import Config
 
 from fake_datasets import REPO
-from mmseg.models.translation import (ProCSTTranslator, RandomConvFeatures, StyleContentLoss,
-                                      VGG16Features, cycle_loss, gradient_penalty, gram,
-                                      image_pyramid, tv_loss)
+from mmseg.models.translation import (ProCSTTranslator, RandomConvFeatures, SegmentorFeatures,
+                                      StyleContentLoss, VGG16Features, cycle_loss,
+                                      gradient_penalty, gram, image_pyramid, tv_loss)
 
 
 def small_translator(**kwargs):
@@ -113,6 +113,30 @@ def test_random_conv_features_are_fixed_by_their_seed():
     assert list(a) == ['relu1_2', 'relu2_2', 'relu3_3', 'relu4_3']
     assert torch.equal(a['relu4_3'], b['relu4_3']) and a['relu4_3'].shape[-1] == 2
     assert not any(p.requires_grad for p in RandomConvFeatures().parameters())
+
+
+def test_segmentor_features_are_its_frozen_backbone_stages(tmp_path):
+    from mmseg.models.builder import build_segmentor
+    config = str(REPO / 'configs' / 'synthshift' / 'pretrain.py')
+    torch.manual_seed(0)
+    segmentor = build_segmentor(Config.fromfile(config).model)
+    torch.save({'state_dict': segmentor.state_dict()}, tmp_path / 'seg.pth')
+    features = SegmentorFeatures(config, str(tmp_path / 'seg.pth'))
+    features.train()
+    image = torch.rand(1, 3, 64, 64) * 2 - 1
+    norm = Config.fromfile(config).img_norm_cfg
+    normalized = ((image + 1) * 127.5 - torch.tensor(norm['mean']).view(1, 3, 1, 1)) / \
+        torch.tensor(norm['std']).view(1, 3, 1, 1)
+    out = features(image)
+    expected = segmentor.eval().backbone(normalized)
+    assert list(out) == ['relu1_2', 'relu2_2', 'relu3_3', 'relu4_3']
+    assert all(torch.allclose(out[k], e) for k, e in zip(out, expected))
+    assert out['relu1_2'].shape[-1] == 16 and not features.training
+    assert not any(p.requires_grad for p in features.parameters())
+    with pytest.raises(ValueError, match='a 16x64 image is below the 32 px'):
+        features(torch.zeros(1, 3, 16, 64))
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        SegmentorFeatures(config, str(tmp_path / 'missing.pth'))
 
 
 def test_vgg16_without_weights_names_the_expected_file(tmp_path):

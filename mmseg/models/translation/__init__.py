@@ -8,11 +8,12 @@ from .procst_critic import ProCSTCritic
 from .procst_generator import ProCSTGenerator
 from .procst_translator import ProCSTTranslator, image_pyramid
 from .random_conv_features import RandomConvFeatures
+from .segmentor_features import SegmentorFeatures
 from .sit_segmentor import SiTSegmentor
 from .style_content_loss import StyleContentLoss, gram, tv_loss
 from .vgg16_features import VGG16Features
 
 __all__ = ['TRANSLATION', 'build_translation', 'cycle_loss', 'gradient_penalty',
            'LabelCycleLoss', 'ProCSTCritic', 'ProCSTGenerator', 'ProCSTTranslator',
-           'image_pyramid', 'RandomConvFeatures', 'SiTSegmentor', 'StyleContentLoss', 'gram',
+           'image_pyramid', 'RandomConvFeatures', 'SegmentorFeatures', 'SiTSegmentor', 'StyleContentLoss', 'gram',
            'tv_loss', 'VGG16Features']

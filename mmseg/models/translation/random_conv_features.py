@@ -20,6 +20,8 @@ class RandomConvFeatures(nn.Module):
     Shapes: image N×3×H×W -> {name: N×C_k×H/2^k×W/2^k}.
     """
 
+    STAND_IN = 'a fixed random conv feature extractor'
+
     def __init__(self, layers=('relu1_2', 'relu2_2', 'relu3_3', 'relu4_3'),
                  channels=(16, 32, 64, 64), seed=0):
         super().__init__()

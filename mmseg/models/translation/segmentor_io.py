@@ -30,6 +30,14 @@ def build_config_segmentor(config, checkpoint=None, what='segmentor'):
     return segmentor, dict(cfg.img_norm_cfg)
 
 
+def normalize_for_segmentor(image, img_norm_cfg):
+    """Translator images (N×3×H×W RGB in [-1, 1]) in the normalisation ``img_norm_cfg``
+    (``mean``/``std`` of 0-255 RGB) a segmentor was trained with; same shape."""
+    mean = image.new_tensor(img_norm_cfg['mean']).view(1, -1, 1, 1)
+    std = image.new_tensor(img_norm_cfg['std']).view(1, -1, 1, 1)
+    return ((image + 1) * 127.5 - mean) / std
+
+
 def segmentor_logits(segmentor, image, img_norm_cfg):
     """Logits of ``segmentor`` for translator images.
 
@@ -39,9 +47,7 @@ def segmentor_logits(segmentor, image, img_norm_cfg):
     Returns:
         Tensor: N×K×H×W.
     """
-    mean = image.new_tensor(img_norm_cfg['mean']).view(1, -1, 1, 1)
-    std = image.new_tensor(img_norm_cfg['std']).view(1, -1, 1, 1)
-    normalized = ((image + 1) * 127.5 - mean) / std
+    normalized = normalize_for_segmentor(image, img_norm_cfg)
     n, _, h, w = image.shape
     metas = [dict(img_shape=(h, w, 3), ori_shape=(h, w, 3), pad_shape=(h, w, 3), flip=False)
              for _ in range(n)]
