@@ -30,6 +30,7 @@ MEMORY_VARIANTS = OrderedDict([
     ('fused_backward', dict(fused_source_backward=True)),
     ('checkpoint_head', dict(activation_checkpointing=dict(decode_head=True))),
     ('checkpoint_backbone', dict(activation_checkpointing=dict(backbone_stages=(1, 2, 3, 4)))),
+    ('no_grad_aspp_chunks', dict(no_grad_aspp_chunks=8)),
     ('low_memory', dict(low_memory=True)),
 ])
 # A GPU needs more than the tensors' peak: the CUDA context and cuDNN/cuBLAS workspaces,

@@ -1,14 +1,25 @@
 """Atrous spatial pyramid pooling blocks (DAFormer's context-aware fusion)."""
+import functools
+
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 
 from mmseg.ops import resize
 
+from .chunked_aspp import (accumulate, channel_chunked_separable_conv, conv_over_input_slice,
+                           finish_conv_module, is_channel_chunkable, is_plain_conv_module)
+
 
 class ASPPModule(nn.ModuleList):
     """Parallel branches, one per dilation: dilation 1 is a 1×1 ConvModule, the others 3×3
-    (depthwise-separable when ``separable``) with padding = dilation."""
+    (depthwise-separable when ``separable``) with padding = dilation.
+
+    ``channel_chunks`` > 1 (``optimization.no_grad_aspp_chunks``) runs the separable
+    branches over that many channel groups when autograd is off
+    (:func:`channel_chunked_separable_conv`)."""
+
+    channel_chunks = 1
 
     def __init__(self, dilations, in_channels, channels, conv_cfg, norm_cfg, act_cfg,
                  separable=False):
@@ -29,7 +40,15 @@ class ASPPModule(nn.ModuleList):
 
     def forward(self, x):
         """x: N×C×H×W → list of N×channels×H×W, one per dilation."""
-        return [branch(x) for branch in self]
+        return [self.run_branch(branch, x) for branch in self]
+
+    def run_branch(self, branch, x):
+        if self.chunks_without_grad() and is_channel_chunkable(branch):
+            return channel_chunked_separable_conv(branch, x, self.channel_chunks)
+        return branch(x)
+
+    def chunks_without_grad(self):
+        return self.channel_chunks > 1 and not torch.is_grad_enabled()
 
 
 class ASPPWrapper(nn.Module):
@@ -59,19 +78,40 @@ class ASPPWrapper(nn.Module):
         branch and the bottleneck (e.g. activation-checkpointed, see
         BaseDecodeHead.run_segment); default: plain calls.
 
-        The branch maps are dropped right after the concat: without gradients (the EMA
-        teacher, the first pass of a checkpointed segment) they are then not alive beside
-        the bottleneck's input and output."""
+        The branch maps are dropped right after the concat: in a checkpointed segment's
+        first pass they are then not alive beside the bottleneck's input and output.
+        Without autograd and with ``aspp_modules.channel_chunks`` > 1, :meth:`summed_forward`
+        instead."""
+        if self.aspp_modules.chunks_without_grad() and is_plain_conv_module(self.bottleneck):
+            return self.summed_forward(x)
         run = run_segment or call
         outs = []
         if self.image_pool is not None:
             outs.append(run(self.pooled_branch, x))
         if self.context_layer is not None:
             outs.append(run(self.context_layer, x))
-        outs.extend(run(branch, x) for branch in self.aspp_modules)
+        outs.extend(run(functools.partial(self.aspp_modules.run_branch, branch), x)
+                    for branch in self.aspp_modules)
         concatenated = torch.cat(outs, dim=1)
         del outs
         return run(self.bottleneck, concatenated)
+
+    def summed_forward(self, x):
+        """``forward`` without autograd: each branch map goes straight into its slice of
+        the bottleneck conv (summed over the branches), so no concatenation and at most
+        one branch map exist; separable branches also run in channel groups."""
+        branches = [self.pooled_branch] if self.image_pool is not None else []
+        if self.context_layer is not None:
+            branches.append(self.context_layer)
+        branches.extend(functools.partial(self.aspp_modules.run_branch, branch)
+                        for branch in self.aspp_modules)
+        total, start = None, 0
+        for branch in branches:
+            out = branch(x)
+            total = accumulate(total, conv_over_input_slice(self.bottleneck.conv, out, start))
+            start += out.shape[1]
+            del out
+        return finish_conv_module(self.bottleneck, total)
 
     def pooled_branch(self, x):
         return resize(self.image_pool(x), size=x.size()[2:], mode='bilinear',

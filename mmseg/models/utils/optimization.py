@@ -9,10 +9,19 @@ path (plain fp32 eager, what the parity fixtures check). The memory switches:
 - ``activation_checkpointing.decode_head``: the same for the decode head (both HRDA heads);
 - ``fused_source_backward``: one backward for the source CE and the ImageNet feature
   distance, instead of a CE backward that retains the graph and a second one;
-- ``low_memory=True``: all three (the recommended set; explicit keys beside it win).
+- ``no_grad_aspp_chunks``: N > 1 runs DAFormer's ASPP fusion in pieces in passes without
+  autograd (the EMA teachers, evaluation during training): each branch map goes straight
+  into its slice of the bottleneck conv, and the depthwise-separable branches run over N
+  groups of input channels, so neither the concatenated branch maps nor the N×C_in×H×W
+  depthwise maps exist (``mmseg/models/utils/chunked_aspp.py``; the same result up to the order of the
+  sums). The EMA teacher's pass over HRDA's sliding windows (18 at 1024²) is where the
+  largest configs peak once the student is checkpointed;
+- ``low_memory=True``: all four (the recommended set, 8 chunks; explicit keys beside it
+  win).
 
-They apply to the student in every pass (source, mixed, masked; both HRDA scales); teachers
-and the ImageNet copy run without gradients and keep no activations anyway.
+Checkpointing and the fused backward apply to the student in every pass (source, mixed,
+masked; both HRDA scales); teachers and the ImageNet copy run without gradients and keep
+no activations anyway.
 """
 import copy
 
@@ -28,12 +37,14 @@ DEFAULT_OPTIMIZATION = dict(
     mixed_precision=dict(enabled=False, dtype='bfloat16'),
     activation_checkpointing=dict(backbone_stages=(), decode_head=False),
     fused_source_backward=False,
+    no_grad_aspp_chunks=1,
     low_memory=False)
 
 # What ``low_memory=True`` turns on.
 LOW_MEMORY_OPTIMIZATION = dict(
     activation_checkpointing=dict(backbone_stages=(1, 2, 3, 4), decode_head=True),
-    fused_source_backward=True)
+    fused_source_backward=True,
+    no_grad_aspp_chunks=8)
 DICT_KEYS = ('mixed_precision', 'activation_checkpointing')
 
 REFERENCE_OPTIMIZATION = dict(fast_attention=False, foreach_ema=False, channels_last=False,
@@ -48,6 +59,10 @@ def resolve_optimization(cfg=None):
     if cfg.get('low_memory'):
         _update(resolved, LOW_MEMORY_OPTIMIZATION)
     _update(resolved, cfg)
+    chunks = resolved['no_grad_aspp_chunks']
+    if not isinstance(chunks, int) or isinstance(chunks, bool) or chunks < 1:
+        raise ValueError('optimization.no_grad_aspp_chunks must be an int >= 1 (1 = off), '
+                         f'got {chunks!r}')
     return resolved
 
 
@@ -70,6 +85,7 @@ def apply_optimization(model, cfg=None):
     from mmseg.models.decode_heads.decode_head import BaseDecodeHead
     from mmseg.models.uda.ema_teacher import EMATeacher
     from mmseg.models.uda.uda_decorator import UDADecorator
+    from mmseg.models.utils.aspp import ASPPModule
     settings = resolve_optimization(cfg)
     checkpointing = settings['activation_checkpointing']
     for module in model.modules():
@@ -78,6 +94,8 @@ def apply_optimization(model, cfg=None):
             module.set_activation_checkpointing(checkpointing['backbone_stages'])
         if isinstance(module, BaseDecodeHead):
             module.activation_checkpointing = bool(checkpointing['decode_head'])
+        if isinstance(module, ASPPModule):
+            module.channel_chunks = settings['no_grad_aspp_chunks']
     for teacher in _teachers(model, EMATeacher):
         teacher.foreach = settings['foreach_ema']
     if settings['channels_last']:
