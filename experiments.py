@@ -988,10 +988,12 @@ SYNTHSHIFT_PROCST_CONFIG = 'configs/synthshift/procst_translator.py'
 def synthshift_procst_translation(seed):
     """The ``translate_source`` entry of the SynthShift translator of ``seed``."""
     pretrain = synthshift_config(SynthShiftRun('pretrain', seed))
+    source_model = osp.join('work_dirs', '0', pretrain['name'], 'latest.pth')
     return dict(config=SYNTHSHIFT_PROCST_CONFIG,
                 work_dir=more_uda_work_dir(f'synthshift_procst_s{seed}'),
-                cfg_options={'seed': seed, 'label_losses.source_segmentor.checkpoint':
-                             osp.join('work_dirs', '0', pretrain['name'], 'latest.pth')},
+                cfg_options={'seed': seed,
+                             'label_losses.source_segmentor.checkpoint': source_model,
+                             'style_loss.feature_extractor.checkpoint': source_model},
                 source_dir='data/synthshift/gta/images',
                 out_dir=f'data/synthshift/gta/sit_procst_s{seed}',
                 target_dir='data/synthshift/cityscapes/leftImg8bit/train')

@@ -161,3 +161,14 @@ def test_translation_only_summary(tmp_path, monkeypatch):
             'trained on the source, a stand-in for ImageNet VGG16') in markdown
     assert 'mIoU' not in markdown
     assert (tmp_path / 'work_dirs' / '9' / 'summary.md').read_text() == markdown
+
+
+def test_synthshift_translator_of_a_seed_reads_that_seeds_source_model():
+    """The label cycle and the style/content features both use the source model trained
+    with the run's seed."""
+    from experiments import synthshift_procst_translation
+    options = synthshift_procst_translation(1)['cfg_options']
+    expected = 'work_dirs/0/synthshift_pretrain_mitb0_s1/latest.pth'
+    assert options['seed'] == 1
+    assert options['label_losses.source_segmentor.checkpoint'] == expected
+    assert options['style_loss.feature_extractor.checkpoint'] == expected
