@@ -85,13 +85,7 @@ class ASPPWrapper(nn.Module):
         if self.aspp_modules.chunks_without_grad() and is_plain_conv_module(self.bottleneck):
             return self.summed_forward(x)
         run = run_segment or call
-        outs = []
-        if self.image_pool is not None:
-            outs.append(run(self.pooled_branch, x))
-        if self.context_layer is not None:
-            outs.append(run(self.context_layer, x))
-        outs.extend(run(functools.partial(self.aspp_modules.run_branch, branch), x)
-                    for branch in self.aspp_modules)
+        outs = [run(branch, x) for branch in self.branches()]
         concatenated = torch.cat(outs, dim=1)
         del outs
         return run(self.bottleneck, concatenated)
@@ -100,18 +94,22 @@ class ASPPWrapper(nn.Module):
         """``forward`` without autograd: each branch map goes straight into its slice of
         the bottleneck conv (summed over the branches), so no concatenation and at most
         one branch map exist; separable branches also run in channel groups."""
-        branches = [self.pooled_branch] if self.image_pool is not None else []
-        if self.context_layer is not None:
-            branches.append(self.context_layer)
-        branches.extend(functools.partial(self.aspp_modules.run_branch, branch)
-                        for branch in self.aspp_modules)
         total, start = None, 0
-        for branch in branches:
+        for branch in self.branches():
             out = branch(x)
             total = accumulate(total, conv_over_input_slice(self.bottleneck.conv, out, start))
             start += out.shape[1]
             del out
         return finish_conv_module(self.bottleneck, total)
+
+    def branches(self):
+        """The branch functions x → N×channels×H×W in concatenation order."""
+        branches = [self.pooled_branch] if self.image_pool is not None else []
+        if self.context_layer is not None:
+            branches.append(self.context_layer)
+        branches.extend(functools.partial(self.aspp_modules.run_branch, branch)
+                        for branch in self.aspp_modules)
+        return branches
 
     def pooled_branch(self, x):
         return resize(self.image_pool(x), size=x.size()[2:], mode='bilinear',
