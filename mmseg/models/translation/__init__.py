@@ -15,5 +15,5 @@ from .vgg16_features import VGG16Features
 
 __all__ = ['TRANSLATION', 'build_translation', 'cycle_loss', 'gradient_penalty',
            'LabelCycleLoss', 'ProCSTCritic', 'ProCSTGenerator', 'ProCSTTranslator',
-           'image_pyramid', 'RandomConvFeatures', 'SegmentorFeatures', 'SiTSegmentor', 'StyleContentLoss', 'gram',
-           'tv_loss', 'VGG16Features']
+           'image_pyramid', 'RandomConvFeatures', 'SegmentorFeatures', 'SiTSegmentor',
+           'StyleContentLoss', 'gram', 'tv_loss', 'VGG16Features']

@@ -1,13 +1,12 @@
 """ProCST's label cycle loss through a frozen source-trained segmentor
 (SPEC-more-uda.md §4.2 step 6a)."""
-import torch.nn as nn
-
 from .builder import TRANSLATION
+from .frozen_module import FrozenModule
 from .segmentor_io import build_config_segmentor, freeze, label_cross_entropy, segmentor_logits
 
 
 @TRANSLATION.register_module()
-class LabelCycleLoss(nn.Module):
+class LabelCycleLoss(FrozenModule):
     """CE(Seg_S(S->T->S), y_s) with Seg_S frozen (eval mode, no gradients to its weights;
     the gradient flows into both generators).
 
@@ -21,9 +20,6 @@ class LabelCycleLoss(nn.Module):
         segmentor, self.img_norm_cfg = build_config_segmentor(
             config, checkpoint, 'LabelCycleLoss (label_losses.source_segmentor)')
         self.segmentor = freeze(segmentor)
-
-    def train(self, mode=True):
-        return super().train(False)
 
     def forward(self, reconstructed_source, labels):
         """reconstructed_source N×3×H×W in [-1, 1], labels N×1×H×W -> scalar."""

@@ -1,15 +1,14 @@
 """A download-free stand-in for VGG16 in ProCST's style/content loss: the encoder of a
 segmentor trained on the source (SynthShift)."""
-import torch.nn as nn
-
 from .builder import TRANSLATION
+from .frozen_module import FrozenModule
 from .segmentor_io import build_config_segmentor, freeze, normalize_for_segmentor
 
 MIN_SIZE = 32  # the total stride of this codebase's encoders (MiT, ResNet)
 
 
 @TRANSLATION.register_module()
-class SegmentorFeatures(nn.Module):
+class SegmentorFeatures(FrozenModule):
     """The frozen backbone of a trained segmentor of this codebase; its stage k's output is
     named ``layers[k]`` (VGG16's names, so that a config only swaps the type). Unlike
     random conv features, trained features tell classes apart, so the content loss
@@ -32,9 +31,6 @@ class SegmentorFeatures(nn.Module):
             config, checkpoint, 'SegmentorFeatures (style_loss.feature_extractor)')
         self.backbone = freeze(segmentor.backbone)
         self.layers = list(layers)
-
-    def train(self, mode=True):
-        return super().train(False)
 
     def forward(self, image):
         if min(image.shape[-2:]) < MIN_SIZE:

@@ -1,17 +1,17 @@
 """ImageNet VGG16 activations for ProCST's style/content loss (SPEC-more-uda.md §4.2 step 4)."""
 import os.path as osp
 
-import torch.nn as nn
-
 from mmseg.utils.checkpoint import load_weights_file
+
 from .builder import TRANSLATION
+from .frozen_module import FrozenModule
 
 # Indices of the ReLU outputs in torchvision's ``vgg16().features``.
 VGG16_RELU_INDICES = {'relu1_2': 3, 'relu2_2': 8, 'relu3_3': 15, 'relu4_3': 22}
 
 
 @TRANSLATION.register_module()
-class VGG16Features(nn.Module):
+class VGG16Features(FrozenModule):
     """torchvision's VGG16 ``features`` up to the deepest requested ReLU, frozen, fed
     [-1, 1] images without ImageNet mean/std (as the official code does).
 
@@ -48,9 +48,6 @@ class VGG16Features(nn.Module):
         self.features = vgg.features[:max(self.layers) + 1]
         self.requires_grad_(False)
         self.eval()
-
-    def train(self, mode=True):
-        return super().train(False)
 
     def forward(self, image):
         out, x = {}, image

@@ -13,8 +13,8 @@ path (plain fp32 eager, what the parity fixtures check). The memory switches:
   autograd (the EMA teachers, evaluation during training): each branch map goes straight
   into its slice of the bottleneck conv, and the depthwise-separable branches run over N
   groups of input channels, so neither the concatenated branch maps nor the N×C_in×H×W
-  depthwise maps exist (``mmseg/models/utils/chunked_aspp.py``; the same result up to the order of the
-  sums). The EMA teacher's pass over HRDA's sliding windows (18 at 1024²) is where the
+  depthwise maps exist (``mmseg/models/utils/chunked_aspp.py``; the same result up to the
+  order of the sums). The EMA teacher's pass over HRDA's sliding windows (18 at 1024²) is where the
   largest configs peak once the student is checkpointed;
 - ``low_memory=True``: all four (the recommended set, 8 chunks; explicit keys beside it
   win).
